@@ -1,0 +1,40 @@
+"""`incidents`: a thin command-line layer over the library. No extraction logic lives here.
+
+Each module below registers its verbs on the shared Typer ``app``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import ExtractorError
+from .app import app
+
+# Command modules: importing one registers its verbs.
+from . import extract_cmd  # noqa: E402,F401  extract, schema
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every error a user can cause ends as one line on stderr and an exit code."""
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except ExtractorError as err:
+        print(f"incidents: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        print("incidents: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except click.ClickException as err:
+        print(f"incidents: error: {err.format_message()}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        print("incidents: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as err:  # the last line of defence: never a traceback
+        print(f"incidents: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
