@@ -12,7 +12,7 @@ import json
 from datetime import date
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 SCHEMA_VERSION = "1.0.0"
 SCHEMA_ID = "https://github.com/incidents-extractor/schema/record-1.0.0.json"
@@ -116,6 +116,9 @@ class Record(_Model):
     text_sha256: Optional[str] = Field(None, description="sha256 of the text the evidence offsets point into")
     error: Optional[str] = Field(None, description="Why this document could not be extracted (batch mode); null when it was")
     extractor_version: Optional[str] = None
+
+    # The exact text the evidence offsets point into (not serialized; the store keeps it).
+    _text: Optional[str] = PrivateAttr(default=None)
 
     def to_json(self, **kw) -> str:
         return self.model_dump_json(exclude_none=False, **kw)
