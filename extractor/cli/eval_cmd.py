@@ -1,0 +1,62 @@
+"""`incidents eval`: extraction quality on gold corpora, and the quality gate (--check)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import GateError, InputError
+from .app import app
+
+
+@app.command("eval")
+def eval_command(
+    gold: List[Path] = typer.Argument(..., help="Gold corpora (JSONL, the ../shared/README.md format), each scored on its own.", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: {\"corpora\": {PATH: report}, \"check\": ...}."),
+    errors: bool = typer.Option(True, "--errors/--no-errors", help="List each wrong value (doc id, field, got, expected, evidence)."),
+    check: Optional[Path] = typer.Option(None, "--check", metavar="BASELINE", help="Fail (exit 6) when a figure drops below its floor in BASELINE (eval/baseline.json)."),
+    with_language: bool = typer.Option(False, "--with-language", help="Give the extractor each document's gold language instead of letting it detect it."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1, help="Documents per extraction batch."),
+) -> None:
+    """Score the extractor on gold corpora: relevance, organization, victim count, dates, data types, agencies.
+
+    The table shows each figure overall and per language (fr, en); errors are listed above it.
+    """
+    from ..evaluate import (check_report, evaluate_docs, format_errors, format_table, load_baseline,
+                            load_gold)
+
+    # Read every input first, so that a bad file fails before the (slow) extractor loads.
+    corpora = [(str(p), load_gold(p)) for p in gold]
+    baseline = load_baseline(check) if check is not None else None
+    if len({str(Path(p).resolve()) for p, _ in corpora}) != len(corpora):
+        raise InputError("the same gold corpus is given twice")
+
+    from ..pipeline import Extractor
+
+    extractor = Extractor()
+    reports = [evaluate_docs(docs, extractor, with_language=with_language, corpus=path, batch_size=batch_size)
+               for path, docs in corpora]
+    failures: list[str] = []
+    if baseline is not None:
+        for r in reports:
+            failures += [f"{r.corpus} {line}" for line in check_report(r, baseline, check)]
+
+    if as_json:
+        out = {"corpora": {r.corpus: r.to_dict(errors=errors) for r in reports}}
+        if baseline is not None:
+            out["check"] = {"baseline": str(check), "passed": not failures, "failures": failures}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    else:
+        blocks = []
+        for r in reports:
+            if errors:
+                blocks.append(format_errors(r))
+            blocks.append(format_table(r))
+        sys.stdout.write("\n\n".join(blocks) + "\n")
+    sys.stdout.flush()
+    if failures:
+        raise GateError(f"quality gate failed ({len(failures)} below floor): " + "; ".join(failures))
