@@ -523,3 +523,37 @@ def format_errors(report: Report) -> str:
             line += f"  [evidence: {_short(e.evidence, 80)}]"
         lines.append(line)
     return "\n".join(lines)
+
+
+def update_floors(floors: dict, figures: dict[str, dict[str, Optional[float]]], allow_lower: bool = False,
+                  reason: Optional[str] = None) -> tuple[list[str], list[dict], list[str]]:
+    """Move one corpus's floors (``{scope: {figure: floor}}``, changed in place) to its current figures.
+
+    A floor rises to its figure; a figure below its floor lowers it only with ``allow_lower`` (and a
+    reason). Returns (raised lines, lowered entries ``{scope, figure, from, to, reason}``, refused lines).
+    A figure with nothing to count (``None``) leaves its floor as it is."""
+    if allow_lower and not (reason and reason.strip()):
+        raise InputError("lowering a floor needs a reason")
+    raised, lowered, refused = [], [], []
+    for scope, current in figures.items():
+        scope_floors = floors.setdefault(scope, {})
+        for name in FIGURES:
+            value, old = current.get(name), scope_floors.get(name)
+            if value is None:
+                scope_floors.setdefault(name, None)
+                continue
+            if old is None or value > old + 1e-9:
+                scope_floors[name] = value
+                raised.append(f"{scope} {name} {'-' if old is None else f'{old:.4f}'} -> {value:.4f}")
+            elif value < old - 1e-9:
+                if allow_lower:
+                    scope_floors[name] = value
+                    lowered.append({"scope": scope, "figure": name, "from": old, "to": value, "reason": reason.strip()})
+                else:
+                    refused.append(f"{scope} {name} {value:.4f} < floor {old:.4f}")
+    return raised, lowered, refused
+
+
+def dump_baseline(baseline: dict) -> str:
+    """The baseline as it is kept: one figure per line, so that a floor change is a one-line diff."""
+    return json.dumps(baseline, ensure_ascii=False, indent=2) + "\n"
