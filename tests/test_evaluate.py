@@ -393,6 +393,26 @@ def test_baseline_file_is_one_floor_per_line_and_covers_every_figure():
     assert isinstance(baseline["lowered"], list)
 
 
+def test_report_table_prints_one_column_per_corpus_and_language(tmp_path):
+    fr = gold_doc("fr1", text=FR_TEXT, language="fr", organization="Coopérative des Érables")
+    en = gold_doc("en1")
+    dev = score([fr, en], [record(fr, org="Coopérative des Érables"), record(en, org="Nobody")], corpus="../shared/corpus/dev.jsonl")
+    seeds = score([en], [record(en, org="Northwind Bakery")], corpus="../shared/corpus/seeds.jsonl")
+    saved = tmp_path / "eval.json"
+    saved.write_text(json.dumps({"corpora": {r.corpus: r.to_dict() for r in (dev, seeds)}}), encoding="utf-8")
+    res = subprocess.run([sys.executable, str(ROOT / "eval" / "report_table.py"), str(saved)],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert lines[0] == ("| figure | dev fr (1 docs, 1 inc.) | dev en (1 docs, 1 inc.) | seeds en (1 docs, 1 inc.) |")
+    assert len(lines) == 2 + len(FIGURES)
+    assert "| organization accuracy | 1.00 | 0.00 | 1.00 |" in lines
+    assert "| dates slot F1 | n/a | n/a | n/a |" in lines
+    bad = subprocess.run([sys.executable, str(ROOT / "eval" / "report_table.py")], input="[]",
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 3 and bad.stderr.count("\n") == 1
+
+
 # --------------------------------------------------------------------------------------------
 # `incidents eval` end to end, with the real extractor
 # --------------------------------------------------------------------------------------------
