@@ -5,7 +5,7 @@
         | .venv/bin/python eval/report_table.py
     .venv/bin/python eval/report_table.py saved.json --all      # add the all-languages column of each corpus
 
-One column per corpus and language (fr, en), one row per figure.
+One column per corpus and language (fr, en), one row per figure. Needs only the standard library.
 """
 
 from __future__ import annotations
@@ -14,11 +14,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from extractor.evaluate import FIGURES  # noqa: E402
 
 LABELS = {
     "relevance_accuracy": "relevance accuracy (all documents)",
@@ -55,12 +50,12 @@ def markdown_table(data: dict, with_all: bool = False) -> str:
         raise ValueError("no corpus figures in the input")
     lines = ["| figure | " + " | ".join(h for h, _, _ in columns) + " |",
              "| --- | " + " | ".join("---:" for _ in columns) + " |"]
-    for name in FIGURES:
+    for name in columns[0][1]["figures"][columns[0][2]]:  # the order `incidents eval` gives them
         cells = []
         for _, report, scope in columns:
             v = report["figures"][scope].get(name)
             cells.append("n/a" if v is None else f"{v:.2f}")
-        lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
