@@ -1,0 +1,420 @@
+"""The SQLite store: one database file, WAL mode, foreign keys, every write in a transaction.
+
+``Store(path)`` opens (or creates) the database, checks it is ours, migrates an older schema and refuses a
+newer one without touching the file. The schema itself is documented in docs/STORE.md (version 1).
+
+    with Store("incidents.db") as store:
+        with store.transaction() as conn:
+            conn.execute("INSERT INTO ...")
+
+An ingest run also takes ``store.ingest_lock()``: an ``fcntl`` lock on ``<db>.lock`` (released by the kernel
+when the process dies, even on SIGKILL), so two ingests never interleave on one database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sqlite3
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Optional, Union
+
+from .errors import StoreError
+
+SCHEMA_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE feeds (
+  id INTEGER PRIMARY KEY,
+  url TEXT NOT NULL UNIQUE,
+  name TEXT, language TEXT,
+  etag TEXT, last_modified TEXT,
+  last_polled TEXT, last_status INTEGER, last_error TEXT,
+  failures INTEGER NOT NULL DEFAULT 0,
+  next_poll_after TEXT,
+  retired INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE items (
+  id INTEGER PRIMARY KEY,
+  feed_id INTEGER REFERENCES feeds(id),
+  guid TEXT NOT NULL,
+  url TEXT, canonical_url TEXT,
+  title TEXT, published TEXT,
+  first_seen TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'new',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_retry TEXT, last_error TEXT,
+  UNIQUE (feed_id, guid)
+);
+CREATE INDEX items_canonical ON items(canonical_url);
+
+CREATE TABLE documents (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL UNIQUE,
+  item_id INTEGER REFERENCES items(id),
+  url TEXT, canonical_url TEXT,
+  title TEXT, publisher TEXT, published TEXT, language TEXT,
+  text TEXT NOT NULL,
+  html_sha256 TEXT,
+  fetched_at TEXT NOT NULL
+);
+
+CREATE TABLE reports (
+  id INTEGER PRIMARY KEY,
+  document_id INTEGER NOT NULL UNIQUE REFERENCES documents(id),
+  source_id TEXT NOT NULL,
+  is_incident INTEGER NOT NULL,
+  record_json TEXT NOT NULL,
+  schema_version TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE incidents (
+  id TEXT PRIMARY KEY,
+  org_key TEXT,
+  best_json TEXT NOT NULL,
+  first_seen TEXT, last_seen TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX incidents_org_key ON incidents(org_key);
+CREATE TABLE incident_keys (
+  incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  PRIMARY KEY (incident_id, key)
+);
+CREATE INDEX incident_keys_key ON incident_keys(key);
+CREATE TABLE incident_reports (
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  report_id INTEGER NOT NULL UNIQUE REFERENCES reports(id),
+  manual INTEGER NOT NULL DEFAULT 0,
+  attached_at TEXT NOT NULL
+);
+CREATE TABLE timeline (
+  id INTEGER PRIMARY KEY,
+  incident_id TEXT NOT NULL REFERENCES incidents(id),
+  at TEXT,
+  kind TEXT NOT NULL,
+  detail_json TEXT NOT NULL,
+  report_id INTEGER REFERENCES reports(id)
+);
+CREATE TABLE embeddings (
+  report_id INTEGER NOT NULL REFERENCES reports(id),
+  backend TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  vector BLOB NOT NULL,
+  PRIMARY KEY (report_id, backend)
+);
+"""
+
+Migration = Union[str, Callable[[sqlite3.Connection], None]]
+
+# Ordered: MIGRATIONS[i] takes a database from version i to version i + 1 (version 0: an empty file).
+# Each runs inside one transaction together with the bump of meta.schema_version.
+MIGRATIONS: list[Migration] = [SCHEMA_V1]
+
+BUSY_TIMEOUT_MS = 30_000
+# The tables that make a database ours (an SQLite file without them and with other tables is refused).
+_OUR_TABLES = {"meta", "feeds", "items", "documents", "reports"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(dt: Optional[datetime] = None) -> str:
+    """UTC timestamps as ``2024-08-07T14:03:00Z``: sortable as text, so SQL can compare them."""
+    return (dt or utcnow()).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_in(seconds: float, now: Optional[datetime] = None) -> str:
+    return iso((now or utcnow()) + timedelta(seconds=seconds))
+
+
+def current_version() -> int:
+    return len(MIGRATIONS)
+
+
+def _inspect(path: Path) -> tuple[int, set[str]]:
+    """Read the schema version without writing anything (read-only connection). Raises StoreError."""
+    # Without a -wal file every committed page is in the main file: read it as immutable (no -shm/-wal created,
+    # nothing written). With one, read-only mode (SQLite needs the WAL index to read the latest commit).
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as err:
+        raise StoreError(f"cannot open {path}: {err}") from None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" not in tables:
+            return 0, tables
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            return 0, tables
+        try:
+            return int(row[0]), tables
+        except ValueError:
+            raise StoreError(f"{path} has an unreadable schema version {row[0]!r}") from None
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{path} is not an incidents database ({err})") from None
+    finally:
+        conn.close()
+
+
+class Store:
+    """An open incidents database. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: Union[str, os.PathLike], *, create: bool = True, readonly: bool = False):
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a directory, not a database file")
+        exists = self.path.exists() and self.path.stat().st_size > 0
+        if not exists and not create:
+            raise StoreError(f"no database at {self.path} (run `incidents ingest` first, or pass --db FILE)")
+        if not exists and readonly:
+            raise StoreError(f"no database at {self.path}")
+        if exists:
+            version, tables = _inspect(self.path)
+            if version > current_version():
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this program knows ({current_version()}): "
+                    "upgrade incidents-extractor; the file was not changed"
+                )
+            if version == 0 and tables and not (tables & _OUR_TABLES):
+                raise StoreError(f"{self.path} is an SQLite database of another program (tables: {', '.join(sorted(tables)[:5])})")
+            if readonly and version < current_version():
+                raise StoreError(f"{self.path} has schema version {version}: run `incidents ingest` once to migrate it")
+        elif not self.path.parent.exists():
+            raise StoreError(f"cannot create {self.path}: folder {self.path.parent} does not exist")
+        try:
+            if readonly:
+                self.conn = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None, check_same_thread=False,
+                )
+            else:
+                self.conn = sqlite3.connect(
+                    str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+                )
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"cannot switch {self.path} to WAL mode (got {mode})")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path} is not an incidents database ({err})") from None
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open {self.path}: {err}") from None
+        self.readonly = readonly
+        if not readonly:
+            self.migrate()
+
+    # -- schema -----------------------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        """Apply the missing migrations, each in one transaction. Returns the number applied."""
+        applied = 0
+        while True:
+            with self.transaction() as conn:  # BEGIN IMMEDIATE: a concurrent opener waits, then sees the result
+                version = self.schema_version
+                if version > current_version():
+                    raise StoreError(f"{self.path} has schema version {version}, newer than this program knows")
+                if version == current_version():
+                    return applied
+                step = MIGRATIONS[version]
+                if callable(step):
+                    step(conn)
+                else:
+                    for statement in _split_sql(step):
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (str(version + 1),),
+                )
+                applied += 1
+
+    # -- transactions -----------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE): committed on success, rolled back on any exception."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:
+            raise StoreError(f"{self.path}: {err}") from None
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: cannot commit: {err}") from None
+
+    # -- the ingest lock --------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def ingest_lock(self, wait: bool = False) -> Iterator[None]:
+        """Exclusive lock for one ingest run on this database (``<db>.lock``, fcntl, released on death)."""
+        with ingest_lock(self.path, wait=wait):
+            yield
+
+    # -- lifecycle --------------------------------------------------------------------------------------------
+    def close(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if not self.readonly:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("PRAGMA optimize")
+            finally:
+                conn.close()
+                self.conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- small helpers used by several commands ---------------------------------------------------------------
+    def counts(self) -> dict:
+        c = self.conn
+        one = lambda sql: c.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "feeds": one("SELECT COUNT(*) FROM feeds"),
+            "feeds_retired": one("SELECT COUNT(*) FROM feeds WHERE retired = 1"),
+            "items": one("SELECT COUNT(*) FROM items"),
+            "items_done": one("SELECT COUNT(*) FROM items WHERE status = 'done'"),
+            "items_new": one("SELECT COUNT(*) FROM items WHERE status = 'new'"),
+            "items_failed": one("SELECT COUNT(*) FROM items WHERE status = 'failed'"),
+            "items_failed_retry": one("SELECT COUNT(*) FROM items WHERE status = 'failed' AND next_retry IS NOT NULL"),
+            "items_gone": one("SELECT COUNT(*) FROM items WHERE status = 'gone'"),
+            "documents": one("SELECT COUNT(*) FROM documents"),
+            "reports": one("SELECT COUNT(*) FROM reports"),
+            "reports_incident": one("SELECT COUNT(*) FROM reports WHERE is_incident = 1"),
+            "incidents": one("SELECT COUNT(*) FROM incidents"),
+        }
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (ours have no ';' inside literals or triggers)."""
+    return [s.strip() for s in script.split(";") if s.strip() and not all(
+        line.strip().startswith("--") or not line.strip() for line in s.strip().splitlines())]
+
+
+def _lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+@contextlib.contextmanager
+def ingest_lock(db_path: Union[str, os.PathLike], wait: bool = False, poll: float = 0.2) -> Iterator[None]:
+    """Hold ``<db>.lock`` exclusively; raise StoreError naming the holder's pid, or wait for it with ``wait``."""
+    import fcntl
+
+    db_path = Path(db_path)
+    lock_path = _lock_path(db_path)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise StoreError(f"cannot create lock file {lock_path}: {err.strerror}") from None
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as err:
+                if err.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise StoreError(f"cannot lock {lock_path}: {err.strerror}") from None
+                if not wait:
+                    holder = _read_pid(lock_path)
+                    who = f" (pid {holder})" if holder else ""
+                    raise StoreError(
+                        f"another ingest is running on {db_path.name}{who}: wait for it, or pass --wait"
+                    ) from None
+                time.sleep(poll)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _read_pid(lock_path: Path) -> Optional[int]:
+    try:
+        text = lock_path.read_text().strip()
+        return int(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def atomic_output(path: Union[str, os.PathLike], encoding: str = "utf-8") -> Iterator:
+    """Write a text file atomically: a temp file in the same folder, fsync, then ``os.replace``.
+
+    A reader sees the old file or the new one, never half of one; if the block raises, the temp file is removed
+    and the previous file is left as it was.
+    """
+    import tempfile
+
+    from .errors import InputError
+
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {target}: folder {folder} does not exist")
+    if target.is_dir():
+        raise InputError(f"cannot write {target}: it is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise InputError(f"cannot write in {folder}: {err.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            with contextlib.suppress(OSError):
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+        with contextlib.suppress(OSError):
+            dfd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,176 @@
+"""The SQLite store: creation, WAL/foreign keys, migrations, refusal of newer or foreign files, the ingest lock."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from extractor import store as store_mod
+from extractor.errors import StoreError
+from extractor.store import MIGRATIONS, Store, atomic_output, ingest_lock
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tables(path) -> set[str]:
+    conn = sqlite3.connect(str(path))
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+
+
+def test_new_database_has_schema_v1_wal_and_foreign_keys(tmp_path):
+    db = tmp_path / "incidents.db"
+    with Store(db) as store:
+        assert store.schema_version == len(MIGRATIONS) == 1
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+        with pytest.raises(sqlite3.IntegrityError):  # foreign keys are enforced
+            with store.transaction() as conn:
+                conn.execute("INSERT INTO reports (document_id, source_id, is_incident, record_json, schema_version, "
+                             "created_at) VALUES (999, 'x', 0, '{}', '1.0.0', 'now')")
+    assert {"meta", "feeds", "items", "documents", "reports", "incidents", "incident_keys", "incident_reports",
+            "timeline", "embeddings"} <= tables(db)
+    # reopening is a no-op
+    with Store(db) as store:
+        assert store.migrate() == 0
+        assert store.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 0
+
+
+def test_transaction_rolls_back_on_error(tmp_path):
+    with Store(tmp_path / "a.db") as store:
+        with pytest.raises(RuntimeError):
+            with store.transaction() as conn:
+                conn.execute("INSERT INTO feeds (url) VALUES ('https://example.org/feed')")
+                raise RuntimeError("boom")
+        assert store.conn.execute("SELECT COUNT(*) FROM feeds").fetchone()[0] == 0
+        assert not store.conn.in_transaction
+
+
+def test_older_schema_is_migrated(tmp_path, monkeypatch):
+    db = tmp_path / "old.db"
+    with Store(db) as store:
+        with store.transaction() as conn:
+            conn.execute("INSERT INTO feeds (url, name) VALUES ('https://example.org/rss', 'kept')")
+    # a version 2 appears: the v1 file is migrated, its data kept
+    v2 = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nCREATE INDEX notes_body ON notes(body)"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS + [v2])
+    with Store(db) as store:
+        assert store.schema_version == 2
+        assert store.conn.execute("SELECT name FROM feeds").fetchone()[0] == "kept"
+        store.conn.execute("INSERT INTO notes (body) VALUES ('x')")
+    assert "notes" in tables(db)
+
+
+def test_failed_migration_leaves_the_old_version(tmp_path, monkeypatch):
+    db = tmp_path / "old.db"
+    Store(db).close()
+
+    def broken(conn):
+        conn.execute("CREATE TABLE half (x)")
+        raise sqlite3.OperationalError("migration bug")
+
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS + [broken])
+    with pytest.raises(sqlite3.OperationalError):
+        Store(db)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
+    with Store(db) as store:
+        assert store.schema_version == 1
+    assert "half" not in tables(db)
+
+
+def test_newer_schema_is_refused_and_untouched(tmp_path):
+    db = tmp_path / "new.db"
+    with Store(db) as store:
+        with store.transaction() as conn:
+            conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    before = sha(db)
+    files_before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(StoreError) as err:
+        Store(db)
+    msg = str(err.value)
+    assert "schema version 99" in msg and "newer" in msg and "\n" not in msg
+    assert sha(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == files_before
+
+
+def test_not_a_database_is_refused_in_one_line(tmp_path):
+    junk = tmp_path / "notes.db"
+    junk.write_bytes(b"this is a text file, not SQLite\n" * 200)
+    before = sha(junk)
+    with pytest.raises(StoreError) as err:
+        Store(junk)
+    assert "not an incidents database" in str(err.value) and "\n" not in str(err.value)
+    assert sha(junk) == before
+
+
+def test_database_of_another_program_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(str(other))
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    before = sha(other)
+    with pytest.raises(StoreError, match="another program"):
+        Store(other)
+    assert sha(other) == before
+
+
+def test_empty_file_becomes_a_database(tmp_path):
+    db = tmp_path / "empty.db"
+    db.write_bytes(b"")
+    with Store(db) as store:
+        assert store.schema_version == 1
+
+
+def test_missing_database_when_create_false(tmp_path):
+    with pytest.raises(StoreError, match="no database"):
+        Store(tmp_path / "absent.db", create=False)
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_ingest_lock_names_the_holder_and_can_wait(tmp_path):
+    db = tmp_path / "incidents.db"
+    released = threading.Event()
+    with ingest_lock(db):
+        with pytest.raises(StoreError) as err:
+            with ingest_lock(db):
+                pass
+        assert f"another ingest is running on incidents.db (pid {os.getpid()})" in str(err.value)
+
+        got = []
+
+        def waiter():
+            with ingest_lock(db, wait=True):
+                got.append(released.is_set())
+
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.3)
+        assert got == []  # still waiting
+        released.set()
+    t.join(5)
+    assert got == [True]
+
+
+def test_atomic_output_keeps_the_old_file_on_failure(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with atomic_output(out) as fh:
+            fh.write("half of a new fi")
+            raise RuntimeError("disk gone")
+    assert out.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temp file left behind
+    with atomic_output(out) as fh:
+        fh.write("new\n")
+    assert out.read_text() == "new\n"
