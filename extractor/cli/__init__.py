@@ -14,6 +14,7 @@ from .app import app
 
 # Command modules: importing one registers its verbs.
 from . import extract_cmd  # noqa: E402,F401  extract, schema
+from . import store_cmds  # noqa: E402,F401  ingest, export, status
 from . import eval_cmd  # noqa: E402,F401  eval
 
 
