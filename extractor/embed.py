@@ -162,7 +162,9 @@ def lead(title: Optional[str], text: Optional[str], chars: int = LEAD_CHARS) -> 
     body = _SPACE.sub(" ", (text or "")[: chars * 2]).strip()[:chars]
     if t and body.startswith(t):
         return body
-    return (t + ". " + body).strip(". ").strip() if t else body
+    if not t:
+        return body
+    return f"{t.rstrip('.')}. {body}" if body else t
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:

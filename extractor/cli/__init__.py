@@ -16,6 +16,7 @@ from .app import app
 from . import extract_cmd  # noqa: E402,F401  extract, schema
 from . import store_cmds  # noqa: E402,F401  ingest, export, status
 from . import eval_cmd  # noqa: E402,F401  eval
+from . import incident_cmds  # noqa: E402,F401  import, show, merge, split, rematch
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,193 @@
+"""`incidents import | show | merge | split | rematch`: reports grouped into incidents (see docs/INCIDENTS.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..errors import InputError
+from .app import app
+
+DbOpt = Annotated[Path, typer.Option("--db", metavar="FILE", help="SQLite database file.")]
+
+
+def _open(db: Path, create: bool = False):
+    from ..store import Store
+
+    return Store(db, create=create)
+
+
+@app.command(
+    "import",
+    help=(
+        "Import extracted records (JSON lines, as written by `incidents extract --docs`) into the database and "
+        "group the incident reports into incidents.\n\n"
+        "Records carry no document text, so the stored text is empty and matching uses organization keys, dates "
+        "and counts (no lead embeddings).\n\n"
+        "  incidents import records.jsonl --db incidents.db\n\n"
+        "Exit codes: 3 unreadable file or a line that is not a record, 5 database problem."
+    ),
+)
+def import_cmd(
+    records: Annotated[Path, typer.Argument(metavar="RECORDS.jsonl", help="Record JSON lines ('-' for stdin).")],
+    db: DbOpt = Path("incidents.db"),
+) -> None:
+    import sys
+
+    from ..merge import import_record
+
+    if str(records) == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        if not records.exists():
+            raise InputError(f"{records}: no such file")
+        if records.is_dir():
+            raise InputError(f"{records} is a directory, not a JSONL file")
+        try:
+            lines = records.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise InputError(f"{records}: not UTF-8 text") from None
+    parsed = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputError(f"{records}:{n}: not JSON ({err.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{records}:{n}: a record must be a JSON object")
+        if obj.get("error"):
+            continue  # a document the extractor could not read
+        parsed.append((n, obj))
+    if not parsed:
+        raise InputError(f"{records}: no records")
+    stored = attached = 0
+    incidents: set[str] = set()
+    with _open(db, create=True) as store:
+        with store.transaction() as conn:
+            for n, obj in parsed:
+                try:
+                    iid = import_record(conn, obj)
+                except InputError as err:
+                    raise InputError(f"{records}:{n}: {err}") from None
+                stored += 1
+                if iid:
+                    attached += 1
+            incidents = {r[0] for r in conn.execute("SELECT id FROM incidents")}
+    typer.echo(f"imported {stored} records, {attached} incident reports; {len(incidents)} incidents in {db}")
+
+
+def _fmt_count(v: dict) -> str:
+    if not v or v.get("count") is None:
+        return "unknown"
+    q = {"approx": "about ", "at_least": "at least ", "up_to": "up to "}.get(v.get("qualifier") or "", "")
+    unit = f" {v['unit']}" if v.get("unit") else ""
+    return f"{q}{v['count']:,}{unit}"
+
+
+@app.command("show", help="Print one incident: name, count history, data types, agencies, reports and timeline.\n\n"
+                          "  incidents show inc-0123456789abcdef --db incidents.db\n\n  incidents show ID --json")
+def show_cmd(
+    incident_id: Annotated[str, typer.Argument(metavar="ID")],
+    db: DbOpt = Path("incidents.db"),
+    as_json: Annotated[bool, typer.Option("--json", help="The incident as JSON (the export schema).")] = False,
+) -> None:
+    from ..merge import get_incident
+
+    with _open(db) as store:
+        inc = get_incident(store.conn, incident_id)
+    if as_json:
+        typer.echo(json.dumps(inc, ensure_ascii=False, indent=2))
+        return
+    org = inc.get("organization") or {}
+    lines = [f"{inc['id']}  {org.get('name') or '(no organization)'}"
+             + (f" ({org['acronym']})" if org.get("acronym") else "")]
+    if org.get("aliases"):
+        lines.append(f"  also: {', '.join(org['aliases'])}")
+    lines.append(f"  seen: {inc.get('first_seen') or '?'} .. {inc.get('last_seen') or '?'}   reports: {len(inc['reports'])}")
+    lines.append(f"  victims: {_fmt_count(inc.get('victims') or {})}"
+                 + (f"  (from {inc['victims']['source_id']})" if (inc.get('victims') or {}).get('source_id') else ""))
+    revisions = [e for e in inc["timeline"] if e["kind"] == "count_revised"]
+    for e in revisions:
+        d = e["detail"]
+        frm = "none" if d.get("from") is None else f"{d['from']:,}"
+        lines.append(f"    count {frm} -> {d['to']:,} on {e['at'] or 'undated'} ({e['source_id']})")
+    for name, d in (inc.get("dates") or {}).items():
+        if d:
+            lines.append(f"  {name}: {d['date']} ({d['source_id']})")
+    if inc["data_types"]:
+        lines.append("  data types: " + ", ".join(f"{d['code']} [{len(d['source_ids'])}]" for d in inc["data_types"]))
+    if inc["agencies"]:
+        lines.append("  agencies: " + ", ".join(f"{a['code']} ({a['role']}) [{len(a['source_ids'])}]" for a in inc["agencies"]))
+    lines.append("  reports:")
+    for r in inc["reports"]:
+        flag = " manual" if r["manual"] else ""
+        lines.append(f"    #{r['report_id']} {r['published'] or 'undated':10s} {r['language'] or '??'} {r['kind'] or '':13s} "
+                     f"{r['source_id']}{flag}" + (f"  {r['url']}" if r.get("url") else ""))
+    lines.append("  timeline:")
+    for e in inc["timeline"]:
+        d = e["detail"]
+        if e["kind"] == "first_seen":
+            what = f"first seen: {d.get('organization')}, count {d.get('count')}"
+        elif e["kind"] == "count_revised":
+            what = f"count revised {d.get('from')} -> {d.get('to')}"
+        elif e["kind"] in ("data_type_added", "agency_added"):
+            what = f"{e['kind'].replace('_', ' ')}: {d.get('code')}"
+        elif e["kind"] == "report_added":
+            what = f"report added ({d.get('language')}, {d.get('kind')})"
+        elif e["kind"] == "merged":
+            what = "merged (manual): " + " + ".join(d.get("incidents") or [])
+        elif e["kind"] == "split":
+            what = f"split (manual): report {d.get('source_id')} out of {d.get('from')}"
+        else:
+            what = e["kind"]
+        lines.append(f"    {e['at'] or 'undated':10s} {what}" + (f"  [{e['source_id']}]" if e.get("source_id") else ""))
+    typer.echo("\n".join(lines))
+
+
+@app.command("merge", help="Merge two incidents into one by hand (kept by `incidents rematch` and later ingests).\n\n"
+                           "  incidents merge inc-aaaa inc-bbbb --db incidents.db")
+def merge_cmd(
+    first: Annotated[str, typer.Argument(metavar="ID")],
+    second: Annotated[str, typer.Argument(metavar="ID")],
+    db: DbOpt = Path("incidents.db"),
+) -> None:
+    from ..merge import merge_incidents
+
+    with _open(db) as store:
+        with store.transaction() as conn:
+            iid = merge_incidents(conn, first, second)
+    typer.echo(f"merged into {iid}")
+
+
+@app.command("split", help="Move one report out of an incident into its own incident, by hand (kept by `incidents rematch`).\n\n"
+                           "REPORT is a report id (see `incidents show`) or the report's source id.\n\n"
+                           "  incidents split inc-aaaa 17 --db incidents.db")
+def split_cmd(
+    incident_id: Annotated[str, typer.Argument(metavar="ID")],
+    report: Annotated[str, typer.Argument(metavar="REPORT")],
+    db: DbOpt = Path("incidents.db"),
+) -> None:
+    from ..merge import split_report
+
+    with _open(db) as store:
+        with store.transaction() as conn:
+            iid = split_report(conn, incident_id, report)
+    typer.echo(f"report {report} is now incident {iid}")
+
+
+@app.command("rematch", help="Run automatic matching again over every incident report (after a gazetteer or "
+                             "matcher update). Manual merges and splits are kept.\n\n  incidents rematch --db incidents.db")
+def rematch_cmd(db: DbOpt = Path("incidents.db")) -> None:
+    from ..merge import rematch
+
+    with _open(db) as store:
+        with store.transaction() as conn:
+            n = rematch(conn)
+    typer.echo(f"{n} incidents")
+
+

@@ -1,0 +1,252 @@
+"""Reports -> incidents: cross-language merging, the timeline, apart-keeping, manual decisions, order independence.
+
+Every report here is our own short text, built directly as a Record (no extractor).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+
+import pytest
+
+from extractor import merge
+from extractor.errors import InputError
+from extractor.record import Record
+from extractor.store import Store
+
+
+def ev(text="x"):
+    return {"text": text, "start": 0, "end": len(text)}
+
+
+def rec(sid, lang, published, org, *, acronym=None, aliases=(), count=None, kind="news", codes=(), agencies=(),
+        incident=None, discovered=None, is_incident=True):
+    d = {
+        "source": {"id": sid, "url": f"https://example.org/{sid}", "language": lang, "published": published,
+                   "kind": kind, "title": f"title {sid}"},
+        "is_incident": is_incident,
+        "organization": {"name": org, "acronym": acronym, "aliases": list(aliases), "evidence": ev(org)},
+        "victims": {"count": count, "evidence": ev("n") if count is not None else None},
+        "data_types": [{"code": c, "evidence": ev(c)} for c in codes],
+        "agencies": [{"code": c, "name": c, "role": "notified", "evidence": ev(c)} for c in agencies],
+        "dates": {},
+    }
+    if incident:
+        d["dates"]["incident"] = {"date": incident, "evidence": ev("d")}
+    if discovered:
+        d["dates"]["discovered"] = {"date": discovered, "evidence": ev("d")}
+    return Record.model_validate(d)
+
+
+# Our own short leads (French and English) for the texts the embeddings read.
+TEXTS = {
+    "post-fr": "Postes Canada avise 12 000 clients qu'un fournisseur a exposé leurs adresses et numéros de téléphone "
+               "lors d'une cyberattaque survenue au printemps.",
+    "post-en": "Canada Post is warning 12,000 customers that a supplier exposed their mailing addresses and phone "
+               "numbers in a cyberattack this spring.",
+    "dj-fr": "Le Mouvement Desjardins annonce qu'un employé a transmis à des tiers les données de 2,9 millions de membres.",
+    "dj-en": "Desjardins Group now says 4.2 million members were affected by the leak caused by an employee.",
+    "dj-en2": "Quebec's privacy regulator ends its inquiry into the Desjardins leak by a former employee.",
+    "vet-1": "La Clinique vétérinaire Beauport signale le vol d'un ordinateur portable contenant les dossiers de clients.",
+    "vet-2": "La Clinique vétérinaire Beauport informe ses clients d'un rançongiciel ayant chiffré son système de rendez-vous.",
+    "sct-qc": "Le Secrétariat du Conseil du trésor confirme une fuite touchant les données de fonctionnaires québécois.",
+    "tbs-ca": "The Treasury Board of Canada Secretariat says emails of federal applicants were exposed by mistake.",
+    "ville": "A city in Ontario says a misdirected email exposed the names of 40 residents.",
+}
+
+
+def add(store, record, text=None):
+    with store.transaction() as conn:
+        return merge.import_record(conn, record, text=TEXTS.get(record.source.id, "") if text is None else text)
+
+
+def incidents(store):
+    return list(merge.export_incidents(store.conn))
+
+
+def by_source(store):
+    return {r["source_id"]: i["id"] for i in incidents(store) for r in i["reports"]}
+
+
+def canonical(store):
+    out = []
+    for inc in incidents(store):
+        inc = dict(inc)
+        inc.pop("created_at"), inc.pop("updated_at")
+        for r in inc["reports"]:
+            r.pop("report_id")
+        for e in inc["timeline"]:
+            e.pop("report_id")
+        for field in ("data_types", "agencies"):
+            for d in inc[field]:
+                d.pop("report_ids")
+        for part in [inc["organization"], inc["victims"], *(inc["dates"].values())]:
+            if part:
+                part.pop("report_id", None)
+        out.append(inc)
+    return json.dumps(out, sort_keys=True)
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with Store(tmp_path / "t.db") as s:
+        yield s
+
+
+def test_fold_and_keys():
+    assert merge.fold("La Société Exemple Ltée.") == "societe exemple"
+    assert merge.fold("L'Équipe du Nord s.e.n.c.") == "equipe du nord"
+    assert merge.fold("The Giant Widget Corp.") == "giant widget"
+    fr, _ = merge.org_keys({"name": "Agence du revenu du Canada"})
+    en, _ = merge.org_keys({"name": "Canada Revenue Agency", "acronym": "CRA"})
+    assert fr == en == ["body:ca-cra"]
+    qc, _ = merge.org_keys({"name": "Treasury Board Secretariat", "acronym": "SCT"})
+    ca, ca_alias = merge.org_keys({"name": "Secrétariat du Conseil du Trésor du Canada", "acronym": "SCT",
+                                   "aliases": ["Secrétariat du Conseil du Trésor"]})
+    assert qc == ["body:qc-sct"] and ca == ["body:ca-tbs"] and "body:qc-sct" not in ca_alias
+    # a word that names no organization on its own gives no key
+    assert merge.org_keys({"name": "CHU", "aliases": ["ministère"]}) == ([], [])
+
+
+def test_same_incident_across_languages_merges(store):
+    a = add(store, rec("post-fr", "fr", "2024-05-02", "Postes Canada", count=12000, codes=["address", "phone"]))
+    b = add(store, rec("post-en", "en", "2024-05-03", "Canada Post", count=12000, codes=["address"], agencies=["OPC"]))
+    assert a == b == merge.incident_id_for("post-fr")
+    (inc,) = incidents(store)
+    assert [r["language"] for r in inc["reports"]] == ["fr", "en"]
+    assert {d["code"]: d["source_ids"] for d in inc["data_types"]} == {"address": ["post-fr", "post-en"], "phone": ["post-fr"]}
+    assert [(e["kind"], e["detail"].get("code")) for e in inc["timeline"] if e["kind"] == "agency_added"] == [("agency_added", "OPC")]
+    # the embeddings are stored once per report
+    assert store.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 2
+
+
+def test_count_revision_enters_the_timeline(store):
+    add(store, rec("dj-fr", "fr", "2019-06-20", "Mouvement Desjardins", count=2_900_000, kind="press_release"))
+    add(store, rec("dj-en", "en", "2019-11-01", "Desjardins Group", count=4_200_000))
+    (inc,) = incidents(store)
+    rev = [e for e in inc["timeline"] if e["kind"] == "count_revised"]
+    assert [(e["detail"]["from"], e["detail"]["to"], e["at"], e["source_id"]) for e in rev] == [
+        (2_900_000, 4_200_000, "2019-11-01", "dj-en")]
+    assert inc["victims"]["count"] == 4_200_000 and inc["victims"]["source_id"] == "dj-en"
+    # the organization's own press release names it
+    assert inc["organization"]["name"] == "Mouvement Desjardins" and inc["organization"]["source_id"] == "dj-fr"
+    assert inc["timeline"][0]["kind"] == "first_seen" and inc["first_seen"] == "2019-06-20"
+
+
+def test_two_breaches_at_one_organization_stay_apart(store):
+    org = "Clinique vétérinaire Beauport inc."
+    add(store, rec("vet-1", "fr", "2023-03-10", org, incident="2023-03-01", count=800))
+    add(store, rec("vet-2", "fr", "2023-11-20", org, incident="2023-11-12", count=2500))
+    assert len(incidents(store)) == 2
+    # a later report of the first breach still finds it, not the second one
+    add(store, rec("vet-1b", "en", "2023-03-15", "Beauport Veterinary Clinic", aliases=[org], incident="2023-03-01"),
+        text="A veterinary clinic in Beauport says a stolen laptop held client files.")
+    m = by_source(store)
+    assert m["vet-1b"] == m["vet-1"] != m["vet-2"]
+
+
+def test_breach_after_the_first_report_is_another_incident(store):
+    add(store, rec("ville-a", "en", "2024-01-10", "Town of Exampleton", count=40))
+    add(store, rec("ville-b", "en", "2024-06-02", "Town of Exampleton", discovered="2024-05-20"))
+    m = by_source(store)
+    assert m["ville-a"] != m["ville-b"]
+
+
+def test_quebec_and_federal_treasury_board_stay_apart(store):
+    add(store, rec("sct-qc", "fr", "2024-03-01", "Secrétariat du Conseil du trésor", acronym="SCT"))
+    add(store, rec("tbs-ca", "en", "2024-03-05", "Treasury Board of Canada Secretariat", acronym="SCT"))
+    assert len(set(by_source(store).values())) == 2
+
+
+def test_manual_merge_and_split_survive_rematch(store):
+    add(store, rec("post-fr", "fr", "2024-05-02", "Postes Canada", count=12000))
+    add(store, rec("post-en", "en", "2024-05-03", "Canada Post", count=12000))
+    add(store, rec("ville", "en", "2024-05-04", "Town of Exampleton", count=40))
+    m = by_source(store)
+    # split the English report out of the Canada Post incident
+    with store.transaction() as conn:
+        new = merge.split_report(conn, m["post-fr"], "post-en")
+    # merge the town's incident with the Canada Post one
+    with store.transaction() as conn:
+        merged = merge.merge_incidents(conn, m["post-fr"], m["ville"])
+    before = by_source(store)
+    assert before["post-en"] == new != before["post-fr"] == before["ville"] == merged
+    with store.transaction() as conn:
+        merge.rematch(conn)
+    after = by_source(store)
+    assert after == before
+    rows = dict(store.conn.execute("SELECT r.source_id, ir.manual FROM incident_reports ir JOIN reports r ON r.id=ir.report_id"))
+    assert rows == {"post-fr": 1, "post-en": 1, "ville": 1}
+    kinds = {e["kind"] for i in incidents(store) for e in i["timeline"]}
+    assert {"merged", "split"} <= kinds
+    # a new report of the same breach attaches, but does not undo the split
+    add(store, rec("post-fr2", "fr", "2024-05-06", "Société canadienne des postes", count=12000),
+        text="Postes Canada précise que 12 000 clients sont touchés.")
+    final = by_source(store)
+    assert final["post-en"] != final["post-fr"]
+    assert {k: v for k, v in final.items() if k != "post-fr2"} == before
+
+
+def test_manual_decision_errors(store):
+    add(store, rec("ville", "en", "2024-05-04", "Town of Exampleton"))
+    (iid,) = by_source(store).values()
+    with pytest.raises(InputError):
+        with store.transaction() as conn:
+            merge.merge_incidents(conn, iid, "inc-doesnotexist0000")
+    with pytest.raises(InputError):
+        with store.transaction() as conn:
+            merge.split_report(conn, iid, "ville")  # the only report: nothing to split
+
+
+REPORTS = [
+    rec("post-fr", "fr", "2024-05-02", "Postes Canada", count=12000, codes=["address"]),
+    rec("post-en", "en", "2024-05-03", "Canada Post", count=12000, codes=["phone"], agencies=["OPC"]),
+    rec("dj-fr", "fr", "2019-06-20", "Mouvement Desjardins", count=2_900_000, kind="press_release"),
+    rec("dj-en", "en", "2019-11-01", "Desjardins Group", count=4_200_000, agencies=["CAI"]),
+    rec("dj-en2", "en", "2020-12-14", "Desjardins", kind="regulator", count=9_700_000),
+    rec("vet-1", "fr", "2023-03-10", "Clinique vétérinaire Beauport", incident="2023-03-01"),
+    rec("vet-2", "fr", "2023-11-20", "Clinique vétérinaire Beauport", incident="2023-11-12"),
+    rec("undated", "en", None, "Canada Post Corporation", count=12000),
+    rec("not-incident", "fr", "2024-01-01", "Postes Canada", is_incident=False),
+]
+
+
+def test_shuffled_orders_give_identical_incidents(tmp_path):
+    shapes = set()
+    orders = [list(REPORTS), list(reversed(REPORTS))]
+    rng = random.Random(7)
+    for _ in range(3):
+        o = list(REPORTS)
+        rng.shuffle(o)
+        orders.append(o)
+    for k, order in enumerate(orders):
+        with Store(tmp_path / f"o{k}.db") as s:
+            for r in order:
+                add(s, r)
+            shapes.add(canonical(s))
+            n = len(incidents(s))
+    assert len(shapes) == 1
+    assert n == 4  # Canada Post, Desjardins, two Beauport breaches
+
+
+def test_every_pair_order_of_a_revision_chain(tmp_path):
+    chain = REPORTS[2:5]
+    seen = set()
+    for k, order in enumerate(itertools.permutations(chain)):
+        with Store(tmp_path / f"p{k}.db") as s:
+            for r in order:
+                add(s, r)
+            (inc,) = incidents(s)
+            seen.add(canonical(s))
+    assert len(seen) == 1
+    revs = [(e["detail"]["from"], e["detail"]["to"]) for e in inc["timeline"] if e["kind"] == "count_revised"]
+    assert revs == [(2_900_000, 4_200_000), (4_200_000, 9_700_000)]
+
+
+def test_records_without_text_still_match(store):
+    add(store, rec("a", "fr", "2024-02-01", "Agence du revenu du Canada", count=300), text="")
+    add(store, rec("b", "en", "2024-02-02", "Canada Revenue Agency", acronym="CRA", count=300), text="")
+    assert len(incidents(store)) == 1
+    assert store.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 0
