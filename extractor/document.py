@@ -75,3 +75,12 @@ class Document:
     def fallback_id(self) -> str:
         basis = self.url or self.text or self.html or ""
         return hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+@dataclass
+class BadInput:
+    """A batch item that could not even be read (malformed JSON line...): it becomes an error record."""
+
+    message: str
+    id: Optional[str] = None
+    url: Optional[str] = None

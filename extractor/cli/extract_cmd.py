@@ -1,0 +1,125 @@
+"""`incidents extract` and `incidents schema`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import InputError
+from ..sources import read_docs_jsonl, read_source
+from .app import app
+
+
+@app.command()
+def extract(
+    source: Optional[str] = typer.Argument(
+        None, help="An article: an http(s) URL, a local .html or .txt file, or - for standard input."
+    ),
+    docs: Optional[Path] = typer.Option(
+        None, "--docs", help='A JSONL file of documents {"id", "url", "text" or "html", "title", "published", "language"} (- for stdin).'
+    ),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write records here (JSONL) instead of standard output."),
+    pretty: bool = typer.Option(False, "--pretty", help="Indented JSON instead of one line per record."),
+    language: Optional[str] = typer.Option(None, "--language", "-l", help="Force the language (fr or en) instead of detecting it."),
+    published: Optional[str] = typer.Option(None, "--published", help="Publication date (YYYY-MM-DD or YYYY-MM) for a single article."),
+    batch_size: int = typer.Option(16, "--batch-size", min=1, max=256, help="Documents per nlp.pipe batch."),
+    workers: int = typer.Option(1, "--workers", min=1, max=16, help="Worker processes for --docs."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow URLs on loopback/private networks (off by default)."),
+    no_prefilter: bool = typer.Option(False, "--no-prefilter", help="Run the full pipeline even on texts without breach vocabulary."),
+) -> None:
+    """Extract incident records from one article or from a JSONL batch of documents.
+
+    \b
+    Examples:
+      incidents extract https://www.newswire.ca/fr/news-releases/...   one page, one JSON line
+      incidents extract article.html --pretty                           a saved page, indented
+      cat article.txt | incidents extract - --published 2024-08-07      a text on stdin
+      incidents extract --docs docs.jsonl --output records.jsonl        a batch, same order, same ids
+    """
+    from ..pipeline import Extractor
+
+    if (source is None) == (docs is None):
+        raise typer.BadParameter("give either one SOURCE (URL, file or -) or --docs FILE")
+    extractor = Extractor(batch_size=batch_size, prefilter=not no_prefilter)
+    if source is not None:
+        doc = read_source(source, allow_private=allow_private)
+        if language:
+            doc["language"] = language
+        if published:
+            doc["published"] = published
+        record = extractor.extract(doc)
+        _write_records([record], output, pretty)
+        return
+    started = time.monotonic()
+    items = list(read_docs_jsonl(docs))
+    if language:
+        for it in items:
+            if isinstance(it, dict):
+                it.setdefault("language", language)
+    if workers > 1:
+        from ..parallel import extract_parallel
+
+        records = extract_parallel(items, workers=workers, batch_size=batch_size)
+    else:
+        records = extractor.extract_many(items)
+    if sys.stderr.isatty() and output not in (None, "-"):
+        from tqdm import tqdm
+
+        records = tqdm(records, total=len(items), unit="doc", file=sys.stderr)
+    counts = {"incidents": 0, "errors": 0}
+
+    def counted(gen):
+        for rec in gen:
+            counts["incidents"] += rec.is_incident
+            counts["errors"] += rec.error is not None
+            yield rec
+
+    n = _write_records(counted(records), output, pretty)
+    skipped = f", {extractor.stats['prefiltered']} skipped by the prefilter" if workers == 1 else ""
+    print(
+        f"incidents: {n} documents, {counts['incidents']} incidents, {counts['errors']} errors{skipped}, "
+        f"{time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+    )
+
+
+def _write_records(records, output: Optional[str], pretty: bool) -> int:
+    """Write records as JSONL; a file output is written atomically (temp file, then rename)."""
+    n = 0
+    if output in (None, "-"):
+        for rec in records:
+            sys.stdout.write(rec.model_dump_json(indent=2 if pretty else None) + "\n")
+            n += 1
+        sys.stdout.flush()
+        return n
+    path = Path(output)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for rec in records:
+                fh.write(rec.model_dump_json(indent=2 if pretty else None) + "\n")
+                n += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {output}: {err.strerror or err}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return n
+
+
+@app.command()
+def schema() -> None:
+    """Print the record's JSON Schema (the contract other tools read)."""
+    from ..record import schema_json
+
+    print(schema_json())

@@ -1,0 +1,136 @@
+"""`incident_agencies`: authorities notified of the breach or investigating it.
+
+Names and acronyms come from the bilingual gazetteer ``resources/shared/agencies.jsonl``
+(both languages' names are matched in every document: English articles quote the
+Sûreté du Québec). The role comes from the words of the mention's sentence
+(``resources/<lang>/cues.json`` → ``agency_roles``); a mention with no role cue, or one
+that says the authority was *not* informed, does not make it an agency of the incident.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..resources import ROOT, cue_regex
+from ._util import clause_bounds, iter_labelled, sentence_bounds, split_patterns
+
+import json
+
+if not Doc.has_extension("agencies"):
+    Doc.set_extension("agencies", default=None)
+
+SPECIFIC_POLICE = {"SQ", "SPVM", "SPVQ", "RCMP", "OPP"}
+
+
+@lru_cache(maxsize=None)
+def gazetteer() -> tuple[dict, ...]:
+    with open(ROOT / "shared" / "agencies.jsonl", encoding="utf-8") as fh:
+        return tuple(json.loads(line) for line in fh if line.strip())
+
+
+def _name_pattern(name: str) -> str:
+    """A gazetteer name as a regex: either apostrophe, any run of spaces."""
+    parts = re.split(r"['’]", name)
+    return "['’]".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts)
+
+
+@dataclass
+class AgencyHit:
+    code: str
+    name: str
+    start: int
+    end: int
+    roles: set = field(default_factory=set)
+    generic: bool = False
+
+
+class AgencyRules:
+    def __init__(self, lang: str):
+        pairs = []
+        self.info = {}
+        for row in gazetteer():
+            self.info[row["code"]] = row
+            for name in row["fr"] + row["en"]:
+                label = row["code"] + ("|generic" if row.get("generic") and name[:1].islower() else "")
+                pairs.append((_name_pattern(name), label))
+            for acr in row["acronyms"]:
+                pairs.append((re.escape(acr), row["code"]))
+        self.sens, self.insens, self.labels = split_patterns(pairs)
+        self.lang = lang
+        self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
+        self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)
+        self.collab = cue_regex(lang, "agency_roles", "collaboration", word_bounded=False)
+        self.negated = cue_regex(lang, "agency_roles", "negated", word_bounded=False)
+        self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
+
+    def display_name(self, code: str, surface: str) -> str:
+        """The gazetteer's name in the document's language; for POLICE_OTHER/REGULATOR_OTHER, the text's."""
+        row = self.info[code]
+        if row.get("generic"):
+            return surface
+        return (row[self.lang] or row["fr"] or row["en"])[0]
+
+
+@lru_cache(maxsize=None)
+def rules_for(lang: str) -> AgencyRules:
+    return AgencyRules(lang)
+
+
+@Language.factory("incident_agencies", default_config={})
+def make_agencies(nlp: Language, name: str):
+    return AgenciesComponent(nlp.lang)
+
+
+class AgenciesComponent:
+    def __init__(self, lang: str):
+        self.rules = rules_for(lang)
+
+    def roles_at(self, text: str, s: int, e: int, lo: int, hi: int, police: bool) -> tuple[set, bool]:
+        r = self.rules
+        sentence = text[lo:hi]
+        cl, ch = clause_bounds(text, s, e, lo, hi, r.breaks)
+        if r.negated.search(text, cl, ch) or r.negated.search(sentence):
+            # the negation may speak of another authority of the sentence: only its clause decides
+            if r.negated.search(text, cl, ch):
+                return set(), True
+        roles = set()
+        if r.notified.search(sentence):
+            roles.add("notified")
+        if r.investigating.search(sentence):
+            roles.add("investigating")
+        if not roles and r.collab.search(sentence):
+            roles.add("investigating" if police else "notified")
+        return roles, False
+
+    def __call__(self, doc: Doc) -> Doc:
+        text, r = doc.text, self.rules
+        sents = doc._.sent_bounds
+        found: dict[str, AgencyHit] = {}
+        negated: set[str] = set()
+        for s, e, label in iter_labelled(text, (r.sens, r.insens), r.labels):
+            code, _, generic = label.partition("|")
+            lo, hi = sentence_bounds(sents, s)
+            police = bool(r.info[code].get("police"))
+            roles, neg = self.roles_at(text, s, e, lo, hi, police)
+            if neg:
+                negated.add(code)
+                continue
+            if not roles:
+                continue
+            hit = found.get(code)
+            if hit is None:
+                hit = found[code] = AgencyHit(code, r.display_name(code, text[s:e]), s, e, set(), bool(generic))
+            elif hit.generic and not generic:
+                hit.start, hit.end, hit.generic = s, e, False
+                hit.name = r.display_name(code, text[s:e])
+            hit.roles |= roles
+        # generic "police" said of a force the text names elsewhere is that force, not another one
+        if "POLICE_OTHER" in found and found["POLICE_OTHER"].generic and SPECIFIC_POLICE & set(found):
+            del found["POLICE_OTHER"]
+        doc._.agencies = sorted(found.values(), key=lambda h: h.start)
+        return doc

@@ -1,0 +1,284 @@
+"""`incident_organization`: the organization the breach happened to.
+
+Candidates are spaCy's ORG entities, institutional names from
+``resources/<lang>/org_patterns.jsonl`` (ministères, school service centres, CISSS,
+"X District School Board"...), and acronym definitions (``Nom complet (ACR)``).
+Mentions of one organization are grouped (folded names, containment, acronyms), then
+each group is scored: how often and how early it is named, whether a victim cue
+surrounds it (``X a été victime``, ``breach at X``, ``X confirmed``), whether it issued
+the press release; authorities, news outlets, governments and attacker groups are
+penalised. Suppliers, clients, parents and operators named beside the winner become
+its aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Optional
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..resources import alternation, cue_regex, cues, load_jsonl
+from ..text import fold
+from ._util import sentence_bounds
+from .agencies import gazetteer
+
+if not Doc.has_extension("organization"):
+    Doc.set_extension("organization", default=None)
+
+_ACR_DEF = re.compile(r"([A-ZÉÈÀ][\w’'&.\- ]{2,90}?)\s*\(\s*([A-ZÉ][A-Za-zÉ0-9&.\-]{1,9})\s*\)")
+_LEAD_ART = re.compile(r"^(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’]|au|aux)\s*)+", re.IGNORECASE)
+_TRAIL = re.compile(r"(?:['’]s|['’])$|[\s,.;:]+$")
+_STOP_WORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "of", "the", "and", "for", "à", "a", "en"}
+
+
+@dataclass
+class Mention:
+    text: str
+    start: int
+    end: int
+    source: str  # ner | pattern | acronym | definition
+
+
+@dataclass
+class Group:
+    key: str
+    mentions: list = field(default_factory=list)
+    acronym: Optional[str] = None
+    score: float = 0.0
+    penalty: float = 0.0
+
+    def best_name(self) -> str:
+        names = [m.text for m in self.mentions if m.source != "acronym" and m.text != self.acronym]
+        if not names:
+            return self.mentions[0].text
+        # the most complete name: most words, then earliest
+        return max(names, key=lambda n: (len(n.split()), -self.first_index(n)))
+
+    def first_index(self, name: str) -> int:
+        return min(m.start for m in self.mentions if m.text == name)
+
+    @property
+    def first(self) -> int:
+        return min(m.start for m in self.mentions)
+
+
+def initials(name: str) -> str:
+    words = re.split(r"[\s\-–]+", re.sub(r"[’']", " ", name))
+    return "".join(w[0] for w in words if w and w.lower() not in _STOP_WORDS and w[0].isalpha()).upper()
+
+
+class OrgRules:
+    def __init__(self, lang: str):
+        self.lang = lang
+        c = cues(lang)
+        self.patterns = [re.compile(r["pattern"]) for r in load_jsonl(lang, "org_patterns.jsonl")]
+        org = c["organization"]
+        self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
+        self.right = re.compile(rf"^\s*(?:,[^,]{{0,60}},\s*)?(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
+        self.relation = {
+            k: alternation(tuple(org[k]), re.IGNORECASE, True) for k in ("supplier", "parent", "operator")
+        }
+        self.subject = re.compile(rf"(?:{'|'.join(org['regulator_subject'])})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
+        self.strong = cue_regex(lang, "strong_breach_terms")
+        self.breach = cue_regex(lang, "breach_terms")
+        self.media = {fold(m) for m in c["media"]} | {fold(m) for m in cues("en" if lang == "fr" else "fr")["media"]}
+        self.non_victims = {fold(m) for m in c["non_victims"]}
+        self.agency_keys = set()
+        for row in gazetteer():
+            for n in row["fr"] + row["en"] + row["acronyms"]:
+                self.agency_keys.add(fold(n))
+        d = c["dates"]
+        self.calendar = {fold(w) for w in list(d["months"]) + list(d["weekdays"])}
+
+
+@lru_cache(maxsize=None)
+def rules_for(lang: str) -> OrgRules:
+    return OrgRules(lang)
+
+
+@Language.factory("incident_organization", default_config={})
+def make_organization(nlp: Language, name: str):
+    return OrganizationComponent(nlp.lang)
+
+
+def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
+    surface = text[start:end]
+    m = _LEAD_ART.match(surface)
+    if m and m.end() < len(surface):
+        start += m.end()
+    while end > start and (text[end - 1] in " ,.;:’'" or text[start:end].endswith(("’s", "'s"))):
+        end -= 2 if text[start:end].endswith(("’s", "'s")) else 1
+    s = text[start:end]
+    if len(s) < 2 or "\n" in s or not any(ch.isupper() for ch in s[:3] + s):
+        return None
+    return s, start, end
+
+
+class OrganizationComponent:
+    def __init__(self, lang: str):
+        self.rules = rules_for(lang)
+
+    def mentions(self, doc: Doc) -> list[Mention]:
+        text, r = doc.text, self.rules
+        out: list[Mention] = []
+        for ent in doc.ents:
+            if ent.label_ in ("ORG",) or (ent.label_ in ("MISC", "LOC", "GPE", "FAC", "PER", "PERSON") and self._cued(text, ent.start_char, ent.end_char)):
+                c = _clean(text, ent.start_char, ent.end_char)
+                if c:
+                    out.append(Mention(c[0], c[1], c[2], "ner"))
+        for rx in r.patterns:
+            for m in rx.finditer(text):
+                c = _clean(text, m.start(), m.end())
+                if c:
+                    out.append(Mention(c[0], c[1], c[2], "pattern"))
+        for m in _ACR_DEF.finditer(text):
+            acr = m.group(2).strip(".")
+            long = m.group(1)
+            # keep the tail of the long name that spells the acronym
+            words = long.split()
+            for i in range(len(words)):
+                cand = " ".join(words[i:])
+                if initials(cand) == acr.upper().replace("-", "").replace(".", ""):
+                    s = m.start(1) + long.index(cand, len(" ".join(words[:i])))
+                    c = _clean(text, s, s + len(cand))
+                    if c:
+                        out.append(Mention(c[0], c[1], c[2], "definition"))
+                        out.append(Mention(acr, m.start(2), m.start(2) + len(acr), "acronym"))
+                    break
+        return out
+
+    def _cued(self, text: str, s: int, e: int) -> bool:
+        r = self.rules
+        return bool(r.left.search(text[max(0, s - 40):s]) or r.right.match(text[e:e + 80]))
+
+    def group(self, mentions: list[Mention]) -> list[Group]:
+        groups: dict[str, Group] = {}
+        defs: dict[str, str] = {}
+        for m in mentions:
+            if m.source == "definition":
+                defs[initials(m.text)] = fold(m.text, drop_legal=True)
+        # full names first, so that short forms and acronyms join an existing group
+        for m in sorted(mentions, key=lambda m: (-len(m.text.split()), m.start)):
+            key = fold(m.text, drop_legal=True)
+            if not key:
+                continue
+            target = groups.get(key)
+            if target is None and m.text.isupper() and len(m.text) <= 8:
+                target_key = defs.get(m.text.upper().replace(".", ""))
+                target = groups.get(target_key) if target_key else None
+                if target is None:
+                    for g in groups.values():
+                        if initials(g.best_name()) == m.text.upper() and len(m.text) >= 2:
+                            target = g
+                            break
+                if target is not None:
+                    target.acronym = target.acronym or m.text
+            if target is None:
+                words = key.split()
+                for g in groups.values():
+                    gw = g.key.split()
+                    if len(words) < len(gw) and _contains(gw, words) and not (len(words) == 1 and len(words[0]) <= 3):
+                        target = g
+                        break
+            if target is None:
+                target = groups[key] = Group(key)
+            target.mentions.append(m)
+        return list(groups.values())
+
+    def score(self, doc: Doc, groups: list[Group]) -> None:
+        text, r = doc.text, self.rules
+        sents = doc._.sent_bounds or [(0, len(text))]
+        meta = doc._.meta or {}
+        title_end = meta.get("title_end", 0)
+        lead_end = sents[min(1, len(sents) - 1)][1]
+        issuer_at = meta.get("dateline_end")
+        for g in groups:
+            seen = set()
+            mentions = [m for m in g.mentions if not (m.start in seen or seen.add(m.start))]
+            s = min(len(mentions), 6) * 1.0
+            first = g.first
+            if first < max(title_end, lead_end):
+                s += 2.0
+            elif first < sents[min(3, len(sents) - 1)][1]:
+                s += 1.0
+            cue_bonus = strong_bonus = 0.0
+            for m in mentions:
+                if r.left.search(text[max(0, m.start - 40):m.start]) or r.right.match(text[m.end:m.end + 80]):
+                    cue_bonus += 2.0
+                if r.subject.search(text[max(0, m.start - 40):m.start]):
+                    cue_bonus += 1.5
+                lo, hi = sentence_bounds(sents, m.start)
+                if r.strong.search(text, lo, hi) or r.breach.search(text, lo, hi):
+                    strong_bonus += 0.75
+            s += min(cue_bonus, 6.0) + min(strong_bonus, 3.0)
+            if issuer_at is not None and any(issuer_at <= m.start < issuer_at + 200 for m in mentions):
+                s += 3.0
+            keys = {fold(m.text) for m in mentions} | {g.key}
+            if keys & r.agency_keys:
+                g.penalty += 4.0
+            if keys & r.media:
+                g.penalty += 8.0
+            if keys & r.non_victims:
+                g.penalty += 3.0
+            if keys & r.calendar:
+                g.penalty += 10.0
+            g.score = s - g.penalty
+
+    def aliases(self, doc: Doc, best: Group, groups: list[Group]) -> list[str]:
+        """Other organizations tied to the winner in one sentence by a supplier/parent/operator cue."""
+        text, r = doc.text, self.rules
+        sents = doc._.sent_bounds or [(0, len(text))]
+        best_sents = {sentence_bounds(sents, m.start) for m in best.mentions}
+        out = []
+        for g in groups:
+            if g is best or g.penalty >= 4.0:
+                continue
+            for m in g.mentions:
+                b = sentence_bounds(sents, m.start)
+                if b in best_sents and any(rx.search(text, *b) for rx in r.relation.values()):
+                    name = g.best_name()
+                    if name not in out:
+                        out.append(name)
+                    break
+        return out
+
+    def __call__(self, doc: Doc) -> Doc:
+        groups = self.group(self.mentions(doc))
+        if not groups:
+            doc._.organization = None
+            return doc
+        self.score(doc, groups)
+        best = max(groups, key=lambda g: (g.score, -g.first))
+        if best.score <= 0:
+            doc._.organization = None
+            return doc
+        name = best.best_name()
+        names = []
+        for m in best.mentions:
+            if m.text != name and m.text != best.acronym and m.text not in names and not m.text.isupper():
+                names.append(m.text)
+        if best.acronym is None:
+            for m in best.mentions:
+                if m.text.isupper() and 2 <= len(m.text) <= 8:
+                    best.acronym = m.text
+                    break
+        first_full = min((m for m in best.mentions if m.text == name), key=lambda m: m.start)
+        doc._.organization = {
+            "name": name,
+            "acronym": best.acronym,
+            "aliases": names + self.aliases(doc, best, groups),
+            "start": first_full.start,
+            "end": first_full.end,
+            "score": best.score,
+            "groups": groups,
+        }
+        return doc
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
