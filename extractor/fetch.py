@@ -122,36 +122,56 @@ def _codec(name: Optional[str]) -> Optional[str]:
         return None
 
 
+_SINGLE_BYTE = {"latin_1", "iso8859-1", "cp1252", "iso8859-15", "ascii", "cp1250", "iso8859-2", "mac-roman"}
+
+
 def decode_body(content: bytes, declared: Optional[str] = None) -> str:
     """Decode bytes of a page or feed without ever raising."""
+    return sniff_decode(content, declared)[0]
+
+
+def sniff_decode(content: bytes, declared: Optional[str] = None) -> tuple[str, str]:
+    """``(text, encoding used)``: BOM, the declared charset (HTTP, then the XML declaration or a
+    ``<meta charset>``), then UTF-8, then Windows-1252. Never raises: bad bytes become U+FFFD.
+
+    A declared single-byte charset (latin-1, windows-1252...) is overruled when the bytes are
+    valid UTF-8 with non-ASCII characters: a wrong declaration is much likelier than chance.
+    """
+    content = bytes(content or b"")
     for bom, enc in _BOMS:
         if content.startswith(bom):
-            return content[len(bom):].decode(enc, "replace")
+            return content[len(bom):].decode(enc, "replace"), enc
     head = content[:2048]
     candidates = [_codec(declared)]
     m = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
     if m:
         candidates.append(_codec(m.group(1).decode("ascii", "replace")))
-    for enc in candidates:
-        if enc:
-            if enc in ("utf-16", "utf-32") or enc.startswith(("utf-16", "utf-32")):
-                continue  # a declared UTF-16 without a BOM is almost always wrong for web pages
-            try:
-                return content.decode(enc)
-            except UnicodeDecodeError:
-                if enc != "utf-8":
-                    return content.decode(enc, "replace")
-                break  # declared UTF-8 but not valid: fall through to the heuristic below
+    utf8: Optional[str]
     try:
-        return content.decode("utf-8")
+        utf8 = content.decode("utf-8")
     except UnicodeDecodeError:
-        pass
+        utf8 = None
+    for enc in candidates:
+        if not enc or enc.startswith(("utf-16", "utf-32")):
+            continue  # a declared UTF-16/32 without a BOM is almost always wrong for web content
+        if enc == "utf-8":
+            if utf8 is not None:
+                return utf8, "utf-8"
+            break  # declared UTF-8 but not valid: the heuristic below
+        if enc in _SINGLE_BYTE and utf8 is not None and not utf8.isascii():
+            return utf8, "utf-8"
+        try:
+            return content.decode(enc), enc
+        except UnicodeDecodeError:
+            return content.decode(enc, "replace"), enc
+    if utf8 is not None:
+        return utf8, "utf-8"
     text = content.decode("utf-8", "replace")
     # Mostly UTF-8 with a few bad bytes: keep UTF-8. No valid multi-byte sequence at all:
     # a legacy single-byte page (French pages are often Windows-1252).
     if any(ord(c) > 127 and c != "\ufffd" for c in text):
-        return text
-    return content.decode("cp1252", "replace")
+        return text, "utf-8"
+    return content.decode("cp1252", "replace"), "cp1252"
 
 
 # --------------------------------------------------------------------------- the guard
@@ -493,8 +513,9 @@ class Fetcher:
         self.settings = settings
         self.allow_private = bool(settings.allow_private or allow_private_from_env())
         self.throttle = throttle if throttle is not None else HostThrottle(settings.per_host_delay)
+        self._transport = _GuardedTransport(self.allow_private)
         self._client = httpx.Client(
-            transport=_GuardedTransport(self.allow_private),
+            transport=self._transport,
             follow_redirects=False,
             trust_env=False,
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
@@ -582,7 +603,8 @@ class Fetcher:
                 request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
             except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as err:
                 raise FetchError(f"invalid URL ({_one_line(err)}): {_short(url)}") from None
-            response = self._client.send(request, stream=True)
+            # the transport directly: httpx.Client would parse Location itself (and raise on odd ones)
+            response = self._transport.handle_request(request)
             try:
                 watchdog = _arm_watchdog(response, deadline, fired)
                 status = response.status_code
