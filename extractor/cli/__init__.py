@@ -12,6 +12,12 @@ import click
 from ..errors import ExtractorError
 from .app import app
 
+try:  # Typer >= 0.2x vendors its own copy of click: its exceptions are not click's
+    from typer._click.exceptions import ClickException as _TyperClickException, NoArgsIsHelpError as _TyperNoArgs
+except ImportError:  # pragma: no cover - older Typer runs on click itself
+    _TyperClickException, _TyperNoArgs = click.ClickException, click.exceptions.NoArgsIsHelpError
+import typer
+
 # Command modules: importing one registers its verbs.
 from . import extract_cmd  # noqa: E402,F401  extract, schema
 from . import store_cmds  # noqa: E402,F401  ingest, export, status
@@ -26,11 +32,16 @@ def main(argv: list[str] | None = None) -> None:
     except ExtractorError as err:
         print(f"incidents: error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         print("incidents: interrupted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as err:
-        print(f"incidents: error: {err.format_message()}", file=sys.stderr)
+    except (click.exceptions.NoArgsIsHelpError, _TyperNoArgs):
+        sys.exit(2)  # the help was shown on standard output
+    except (click.ClickException, _TyperClickException) as err:
+        message = " ".join(str(err.format_message()).split()) or type(err).__name__
+        print(f"incidents: error: {message}", file=sys.stderr)
+        sys.exit(err.exit_code)
+    except (click.exceptions.Exit, typer.Exit) as err:
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         print("incidents: interrupted", file=sys.stderr)
