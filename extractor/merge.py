@@ -53,6 +53,8 @@ COUNT_DROP = 0.8
 FALLBACK_COSINE = 0.80        # embedding-only link (no shared organization key)
 FALLBACK_DAYS = 60
 LINK_THRESHOLD = 0.5
+FAR_COUNT_RATIO = 20      # with a lead cosine under DISTANT_COSINE: no link
+DISTANT_COSINE = 0.5
 ALIAS_COUNT_RATIO = 5     # a link through an alias only: counts further apart than this factor conflict
 MAX_COMPONENT = 2000          # safety valve: a component larger than this is clustered by key only
 
@@ -83,6 +85,8 @@ universite university college cegep ecole school board commission conseil scolai
 police service services agence agency office bureau societe corporation company entreprise firm
 canada quebec ontario canadian quebecois national public publique sante health education
 group groupe inc ltd
+privacy vie privee privacy commissioner commissaire commissariat information informations protection
+data donnees breach fuite act loi system systeme office
 """.split())
 # Trailing words dropped for a second, shorter key ("Giant Tiger Stores" -> "giant tiger").
 _TRAILING = {"canada", "group", "groupe", "financial", "stores", "magasins", "holdings", "international",
@@ -95,6 +99,7 @@ def fold(name: Optional[str]) -> str:
     """Case, accents, punctuation, articles and legal suffixes folded away: 'La Société X inc.' -> 'societe x'."""
     s = unicodedata.normalize("NFKD", name or "")
     s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+    s = re.sub(r"['\u2019]s\b", "", s)  # possessive: "PowerSchool's system" -> "powerschool system"
     s = s.replace("&", " et ").replace("_", " ")
     tokens = [t for t in _PUNCT.sub(" ", s).split() if t not in _ARTICLES]
     changed = True
@@ -245,7 +250,8 @@ class Rep:
 
     @property
     def sort_key(self) -> tuple:
-        return (self.published.isoformat() if self.published else "", self.source_id)
+        """Publication order: dated reports by day, then undated ones (seen at an unknown time), by source id."""
+        return (0, self.published.isoformat(), self.source_id) if self.published else (1, "", self.source_id)
 
 
 def _rep_from_row(rid: int, source_id: str, record_json: str, doc: dict) -> Rep:
@@ -421,6 +427,9 @@ def link_score(a: Rep, b: Rep) -> float:
             score += 0.5 * (cos - 0.5)
         if a.count is not None and a.count == b.count:
             score += 0.1
+        if (cos is not None and cos < DISTANT_COSINE and a.count and b.count
+                and max(a.count, b.count) > FAR_COUNT_RATIO * min(a.count, b.count)):
+            return 0.0  # counts wildly apart and texts unlike each other: two incidents of one organization
         if a.published and b.published:
             score -= 0.2 * min(_days(a.published, b.published) / 365.0, 1.5)
         return score if score >= LINK_THRESHOLD else 0.0
@@ -505,7 +514,8 @@ def best_values(reps: list[Rep]) -> dict:
                                 "report_id": top.rid, "source_id": top.source_id}
     counted = [r for r in reps if r.count is not None]
     if counted:
-        latest = max(counted, key=lambda r: (r.sort_key[0], r.count, r.source_id))
+        dated = [r for r in counted if r.published] or counted
+        latest = max(dated, key=lambda r: (r.published or date.min, r.count, r.source_id))
         v = latest.rec.get("victims") or {}
         best["victims"] = {"count": latest.count, "qualifier": v.get("qualifier"), "unit": v.get("unit"),
                            "report_id": latest.rid, "source_id": latest.source_id}
@@ -542,7 +552,7 @@ def best_values(reps: list[Rep]) -> dict:
 
 
 def timeline(reps: list[Rep]) -> list[dict]:
-    """Events derived from the reports in publication order (undated reports first)."""
+    """Events derived from the reports in publication order (undated reports last, ``at`` null)."""
     events: list[dict] = []
     count = None
     codes: set[str] = set()

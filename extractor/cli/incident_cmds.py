@@ -132,9 +132,10 @@ def show_cmd(
     for e in inc["timeline"]:
         d = e["detail"]
         if e["kind"] == "first_seen":
-            what = f"first seen: {d.get('organization')}, count {d.get('count')}"
+            what = f"first seen: {d.get('organization')}, count " + ("unknown" if d.get("count") is None else f"{d['count']:,}")
         elif e["kind"] == "count_revised":
-            what = f"count revised {d.get('from')} -> {d.get('to')}"
+            frm = "none" if d.get("from") is None else f"{d['from']:,}"
+            what = f"count revised {frm} -> {d['to']:,}"
         elif e["kind"] in ("data_type_added", "agency_added"):
             what = f"{e['kind'].replace('_', ' ')}: {d.get('code')}"
         elif e["kind"] == "report_added":
