@@ -33,7 +33,10 @@ def decode_bytes(data: bytes, what: str) -> str:
 
 def read_source(source: str, *, allow_private: bool = False) -> dict:
     """A document dict from a URL, a file path or '-' (stdin)."""
-    scheme = urlparse(source).scheme.lower()
+    try:
+        scheme = urlparse(source).scheme.lower()
+    except ValueError as err:  # "http://[::1": urlparse refuses a broken IPv6 host
+        raise FetchError(f"invalid URL ({err}): {source}") from None
     if scheme in ("http", "https"):
         from .fetch import FetchSettings, fetch_page
 
