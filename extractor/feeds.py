@@ -127,11 +127,12 @@ _ITEM_END = re.compile(r"</(?:[A-Za-z_][\w.-]{0,40}:)?(?:item|entry)\s*>")
 
 
 TAG_COST = 50  # feedparser's time goes mostly to elements: one "<" weighs as much as 50 characters
+REF_COST = 5  # and to entity references: one "&" weighs 5
 
 
 def _cost(text: str, start: int = 0, end: Optional[int] = None) -> int:
     end = len(text) if end is None else end
-    return (end - start) + TAG_COST * text.count("<", start, end)
+    return (end - start) + TAG_COST * text.count("<", start, end) + REF_COST * text.count("&", start, end)
 
 
 def _cost_prefix(text: str, budget: int) -> int:
@@ -154,18 +155,18 @@ def _close_open(prefix: str) -> str:
     return "".join(f"</{name}>" for name in reversed(stack or []))
 
 
-def _keep_first_items(text: str, limit: int, budget: int) -> tuple[str, int, int]:
+def _keep_first_items(text: str, limit: int, budget: int) -> tuple[str, int, int, bool]:
     """Bound the work handed to feedparser: keep the first items/entries (at most ``limit``,
     and only while the document's cost fits in ``budget``), then the document's closing part.
     A document still over budget (a huge header) is cut and its open elements closed.
 
-    Returns (text, items seen, items dropped)."""
+    Returns (text, items seen, items dropped, whether the document itself was cut)."""
     starts = [m.start() for m in _ITEM_START.finditer(text)]
     if not starts:
         if _cost(text) <= budget:
-            return text, 0, 0
+            return text, 0, 0, False
         cut = _cost_prefix(text, budget)
-        return text[:cut] + _close_open(text[:cut]), 0, 0
+        return text[:cut] + _close_open(text[:cut]), 0, 0, True
     ends = starts[1:] + [len(text)]
     spent = _cost(text, 0, starts[0])
     keep = 0
@@ -176,10 +177,11 @@ def _keep_first_items(text: str, limit: int, budget: int) -> tuple[str, int, int
         spent += c
         keep += 1
     if keep == len(starts):
-        return text, len(starts), 0
+        return text, len(starts), 0, False
     cut = starts[keep]
     head = text[:cut]
-    if keep == 0 and _cost(head) > budget:  # the header alone is over budget
+    header_cut = keep == 0 and _cost(head) > budget
+    if header_cut:  # the header alone is over budget
         head = head[: _cost_prefix(head, budget)]
     last_end = None
     for m in _ITEM_END.finditer(text, cut):
@@ -188,7 +190,7 @@ def _keep_first_items(text: str, limit: int, budget: int) -> tuple[str, int, int
     # a closing part has no item after it and costs little; otherwise close what is open
     if not tail.strip() or _ITEM_START.search(tail) or _cost(tail) > budget // 10:
         tail = _close_open(head)
-    return head + tail, len(starts), len(starts) - keep
+    return head + tail, len(starts), len(starts) - keep, header_cut
 
 
 _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -356,8 +358,10 @@ def parse_feed(content: bytes, url: str, *, content_type: Optional[str] = None,
     text, removed = strip_doctype(text)
     if removed:
         reasons.append(f"removed {removed} DOCTYPE/ENTITY declaration(s)")
-    text, _seen, dropped = _keep_first_items(_BAD_XML_CHARS.sub("", text), max_entries, PARSE_BUDGET)
+    text, _seen, dropped, cut = _keep_first_items(_BAD_XML_CHARS.sub("", text), max_entries, PARSE_BUDGET)
     text = _fix_entities(text)
+    if cut:
+        reasons.append("document cut at the parse budget")
     if dropped:
         reasons.append(f"kept the first {_seen - dropped} entries, {dropped} dropped "
                        f"(limits: {max_entries} entries and a parse budget)")
@@ -377,7 +381,7 @@ def parse_feed(content: bytes, url: str, *, content_type: Optional[str] = None,
                 data, kept = repaired
                 reasons.append(f"kept the {kept} entries before the error")
             else:  # feedparser's loose parser copes with anything, slowly: give it a bounded part
-                text2, seen2, dropped2 = _keep_first_items(data.decode("utf-8", "replace"), max_entries, LOOSE_BUDGET)
+                text2, seen2, dropped2, _cut = _keep_first_items(data.decode("utf-8", "replace"), max_entries, LOOSE_BUDGET)
                 data = text2[: _cost_prefix(text2, LOOSE_BUDGET)].encode("utf-8")
                 if dropped2:
                     dropped += dropped2
