@@ -85,21 +85,21 @@ def main(argv: list[str] | None = None) -> int:
     if not figures:
         raise InputError("no corpus to update")
 
-    refused_all = []
+    changes, refused_all = [], []
     for key, figs in figures.items():
         found = find_floors(baseline, baseline_path, baseline_root(baseline_path) / key)
         floors = found[1] if found else baseline["corpora"].setdefault(key, {})
         raised, lowered, refused = update_floors(floors, figs, args.allow_lower, args.reason)
-        for line in raised:
-            print(f"raise {key} {line}")
+        changes += [f"raise {key} {line}" for line in raised]
         for entry in lowered:
-            print(f"lower {key} {entry['scope']} {entry['figure']} {entry['from']:.4f} -> {entry['to']:.4f}")
+            changes.append(f"lower {key} {entry['scope']} {entry['figure']} {entry['from']:.4f} -> {entry['to']:.4f}")
             baseline.setdefault("lowered", []).append(
                 {"corpus": key, **entry, "date": date.today().isoformat()})
         refused_all += [f"{key} {line}" for line in refused]
 
-    if not args.dry_run:
+    if not args.dry_run:  # written before anything is printed: a closed pipe loses nothing
         baseline_path.write_text(dump_baseline(baseline), encoding="utf-8")
+    print("\n".join(changes) if changes else "no floor changed")
     for line in refused_all:
         print(f"below floor, not lowered: {line}", file=sys.stderr)
     if refused_all:
@@ -115,3 +115,5 @@ if __name__ == "__main__":
     except ExtractorError as err:
         print(f"update_baseline: error: {err}", file=sys.stderr)
         sys.exit(err.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
