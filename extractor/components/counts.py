@@ -58,12 +58,14 @@ class CountRules:
         )
         units = load_jsonl(lang, "count_units.jsonl")
         self.unit_of = {}
+        self.unit_case = {}  # units written with a capital (Canadiens, Quebecers) may be capitalized
         for row in units:
             self.unit_of[row["pattern"].lower()] = (row["unit"], row["class"])
+            self.unit_case[row["pattern"].lower()] = row["pattern"][:1].isupper()
         unit_alt = alternation(tuple(re.escape(r["pattern"]) for r in units), re.IGNORECASE, False).pattern
         fillers = "|".join(sorted((re.escape(f) for f in nums["fillers"]), key=len, reverse=True))
         self.after_re = re.compile(
-            rf"\s*(?:(?:{fillers})(?:\s+|(?<=['’])))?(?:(?:{fillers}|[A-ZÉ][\w’'-]+)\s+){{0,2}}?({unit_alt})(?![\w])",
+            rf"\s*(?:(?:{fillers})(?:\s+|(?<=['’])))?(?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]+|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]*))\s+){{0,3}}?({unit_alt})(?![\w])",
             re.IGNORECASE,
         )
         self.before_re = re.compile(
@@ -80,14 +82,23 @@ class CountRules:
             q: re.compile(rf"(?<![\w])(?:{'|'.join(sorted(v, key=len, reverse=True))})\s*$", re.IGNORECASE)
             for q, v in c["qualifiers"].items()
         }
-        self.or_more = re.compile(r"^\s*(?:ou plus|et plus|or more|and more|plus)\b", re.IGNORECASE)
+        self.or_more = re.compile(r"\s*(?:ou plus|et plus|or more|and more|plus)\b", re.IGNORECASE)
         self.revision = cue_regex(lang, "revision")
         self.context = cue_regex(lang, "incident_terms")
         self.breach = cue_regex(lang, "breach_terms")
         months = cues(lang)["dates"]["months"]
         self.month_re = re.compile(rf"^{SEP}*(?:{'|'.join(sorted(months, key=len, reverse=True))})\b", re.IGNORECASE)
         self.month_before = re.compile(rf"\b(?:{'|'.join(sorted(months, key=len, reverse=True))})\.?{SEP}*$", re.IGNORECASE)
-        self.pair_re = re.compile(rf"^[^.;\d]{{0,40}}?\b(?:à|to|pour|jusqu['’]à)\s+(?:\w+\s+)?\d", re.IGNORECASE)
+        self.not_before = re.compile(rf"(?:{'|'.join(nums['not_victims_before'])})\s+(?:les\s+|the\s+|ces\s+|these\s+)?$", re.IGNORECASE)
+        self.not_after = re.compile(rf"\s*(?:{'|'.join(nums['not_victims_after'])})", re.IGNORECASE)
+        self.total_re = re.compile(rf"\d[\d\s\u00a0\u202f.,]*(?:\s*(?:million|millions|M))?(?:\s+\w+)?\s+(?:{'|'.join(nums['total_markers'])})\s+$", re.IGNORECASE)
+        self.all_re = re.compile(r"(?:\ball|\btous les|\btoutes les|\bl['’]ensemble des|\bchacun des|\beach of(?: the)?|\bevery)\s+$", re.IGNORECASE)
+        approx = nums.get("approx_words", {})
+        self.approx_words = {k.lower(): v for k, v in approx.items()}
+        self.approx_re = re.compile(
+            rf"(?<![\w])(?:une?|a|about a|some|environ une?|près d['’]une?)\s+({'|'.join(sorted(approx, key=len, reverse=True))})(?:s)?(?![\w])",
+            re.IGNORECASE) if approx else None
+        self.pair_re = re.compile(rf"[^.;\d]{{0,40}}?\b(?:à|to|pour|jusqu['’]à)\s+(?:\w+\s+)?\d", re.IGNORECASE)
 
     # -- numbers ---------------------------------------------------------------
     def digits_value(self, m: re.Match, text: str) -> tuple[Optional[float], int]:
@@ -178,10 +189,19 @@ class CountsComponent:
             low = phrase.lower().split()
             if low[0] in ("un", "une", "a", "one") and len(low) == 1:
                 continue
+            if all(w.lower() in r.nums["scales"] for w in low):
+                continue  # "des millions de" alone is vague, not a figure
             value = r.words_value(phrase)
             if value is None or value < 2:
                 continue
             spans.append((m.start(), m.end(), float(value), m.end()))
+        approx_spans = set()
+        if r.approx_re is not None:
+            for m in r.approx_re.finditer(text):
+                if any(s <= m.start() < e for s, e in taken):
+                    continue
+                spans.append((m.start(), m.end(), float(r.approx_words[m.group(1).lower()]), m.end()))
+                approx_spans.add(m.start())
         out = []
         sents = doc._.sent_bounds
         for num_start, num_end, value, raw_end in spans:
@@ -205,6 +225,8 @@ class CountsComponent:
                 key = um.group(1).lower()
                 unit, unit_class = r.unit_of.get(key, (None, None))
                 end = um.end()
+                if um.group(1)[:1].isupper() and not r.unit_case.get(key, False):
+                    unit_class = None  # "4 Kids", "Les 7 Employés": a name, not a unit
             else:
                 bm = r.before_re.search(text[max(lo, num_start - 120):num_start])
                 if bm:
@@ -215,6 +237,8 @@ class CountsComponent:
                 continue
             if unit == "accounts" and r.reset_re.search(text[num_start:min(hi, end + 60)]):
                 continue
+            if r.not_before.search(text[max(lo, num_start - 50):num_start]) or r.not_after.match(text, end):
+                continue  # recipients, complainants, suspects, a workforce: not the people affected
             qualifier, qstart = "exact", num_start
             pre = text[max(lo, num_start - 40):num_start]
             for q, rx in r.qual.items():
@@ -224,6 +248,8 @@ class CountsComponent:
                     break
             if qualifier == "exact" and r.or_more.match(text, end):
                 qualifier = "at_least"
+            if num_start in approx_spans:
+                qualifier = "approx"
             out.append(CountCandidate(value, qstart, end, num_start, num_end, unit, unit_class, qualifier))
         return out
 
@@ -238,7 +264,7 @@ class CountsComponent:
         for c in cands:
             lo, hi = _sentence_bounds(sents, c.num_start)
             sentence = text[lo:hi]
-            s = 3.0 if c.unit_class == "people" else 1.5
+            s = 3.0 if c.unit_class == "people" else 2.0
             if r.context.search(sentence) or r.breach.search(sentence):
                 s += 1.5
             if c.num_start < max(lead_end, title_end):
@@ -249,6 +275,8 @@ class CountsComponent:
                 s -= 2.0  # "de 2,9 millions à 4,2 millions": the first figure is the old one
             if r.new_re.search(text[max(lo, c.start - 30):c.start]) or r.revision.search(sentence):
                 s += 1.0
+            if r.total_re.search(text[max(lo, c.start - 60):c.start]) or r.all_re.search(text[max(lo, c.start - 30):c.start]):
+                s -= 3.0  # "20,000 of its 1.7 million users": the second figure is the whole population
             s += min(1.5, 0.5 * (freq[c.value] - 1))
             c.score = s
 
@@ -260,7 +288,7 @@ class CountsComponent:
         for c in cands:
             if c.score < 3.0:
                 continue
-            if best is None or (c.score, c.value) > (best.score, best.value):
+            if best is None or c.score > best.score:
                 best = c
         if best is not None:
             # a qualifier stated on another mention of the same figure ("about 5,000") counts
