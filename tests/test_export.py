@@ -1,0 +1,163 @@
+"""`incidents export`: JSONL of stored records, filters, stdout, atomic replacement, merged incidents."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from extractor.record import Evidence, Organization, Record, Source
+from extractor.store import Store
+
+
+def add_report(store: Store, n: int, *, incident: bool, published: str | None, org: str = "Org", attach: bool = True):
+    text = f"{org} {n} reported a breach." if incident else f"Story {n} about the weather."
+    rec = Record(
+        source=Source(id=f"doc-{n}", url=f"https://news.example.ca/{n}", language="en", published=published),
+        is_incident=incident,
+        organization=Organization(name=f"{org} {n}", evidence=Evidence(text=f"{org} {n}", start=0,
+                                                                         end=len(f"{org} {n}"))) if incident else None,
+    )
+    with store.transaction() as conn:
+        doc = conn.execute(
+            "INSERT INTO documents (source_id, url, published, language, text, fetched_at) VALUES (?, ?, ?, 'en', ?, ?)",
+            (f"doc-{n}", f"https://news.example.ca/{n}", published, text, "2024-06-01T00:00:00Z"),
+        ).lastrowid
+        rid = conn.execute(
+            "INSERT INTO reports (document_id, source_id, is_incident, record_json, schema_version, created_at) "
+            "VALUES (?, ?, ?, ?, ?, '2024-06-01T00:00:00Z')",
+            (doc, f"doc-{n}", int(incident), rec.model_dump_json(), rec.schema_version),
+        ).lastrowid
+        if incident and attach:
+            from extractor.merge import attach_report
+
+            attach_report(conn, rid)
+
+
+@pytest.fixture()
+def db(tmp_path):
+    path = tmp_path / "incidents.db"
+    with Store(path) as store:
+        add_report(store, 1, incident=True, published="2023-11-02")
+        add_report(store, 2, incident=False, published="2024-02-01")
+        add_report(store, 3, incident=True, published="2024-03-15")
+        add_report(store, 4, incident=True, published=None)  # no date: the fetch day (2024-06-01) counts
+    return path
+
+
+def cli(capsys, *args):
+    from extractor.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+def ids(path_or_text) -> list[str]:
+    text = Path(path_or_text).read_text() if isinstance(path_or_text, Path) else path_or_text
+    return [json.loads(line)["source"]["id"] for line in text.splitlines()]
+
+
+def test_export_incidents_only_by_default(db, tmp_path, capsys):
+    out = tmp_path / "incidents.jsonl"
+    code, _, err = cli(capsys, "export", "--db", str(db), "--output", str(out))
+    assert code == 0 and "3 incident records written" in err
+    assert ids(out) == ["doc-1", "doc-3", "doc-4"]  # by publication day
+    for line in out.read_text().splitlines():
+        Record.model_validate_json(line)  # each line is a valid record
+
+
+def test_export_all_documents_and_since(db, tmp_path, capsys):
+    out = tmp_path / "all.jsonl"
+    assert cli(capsys, "export", "--db", str(db), "--output", str(out), "--all-documents")[0] == 0
+    assert ids(out) == ["doc-1", "doc-2", "doc-3", "doc-4"]
+    assert cli(capsys, "export", "--db", str(db), "--output", str(out), "--since", "2024-01-01")[0] == 0
+    assert ids(out) == ["doc-3", "doc-4"]
+
+
+def test_export_to_stdout(db, capsys):
+    code, out, err = cli(capsys, "export", "--db", str(db), "--output", "-", "--since", "2024-03-01", "--all-documents")
+    assert code == 0 and ids(out) == ["doc-3", "doc-4"] and "stdout" in err
+
+
+def test_export_merged_incidents(db, capsys):
+    code, out, _ = cli(capsys, "export", "--db", str(db), "--output", "-", "--incidents")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 3
+    assert sorted(r["source_id"] for line in lines for r in line["reports"]) == ["doc-1", "doc-3", "doc-4"]
+
+
+def test_export_errors_are_one_line(db, tmp_path, capsys):
+    for args, code in (
+        (["--output", str(tmp_path / "no" / "such" / "dir.jsonl")], 3),
+        (["--output", "-", "--since", "last week"], 3),
+        (["--output", "-", "--db", str(tmp_path / "absent.db")], 5),
+    ):
+        full = ["export"] + (args if "--db" in args else args + ["--db", str(db)])
+        c, _, err = cli(capsys, *full)
+        assert c == code and len(err.strip().splitlines()) == 1 and err.startswith("incidents: error:"), (args, err)
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_failed_export_leaves_the_previous_file(db, tmp_path, capsys, monkeypatch):
+    from extractor.cli import store_cmds
+
+    out = tmp_path / "incidents.jsonl"
+    assert cli(capsys, "export", "--db", str(db), "--output", str(out))[0] == 0
+    before = out.read_bytes()
+
+    def broken(conn, since, all_documents):
+        yield '{"half": '
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_cmds, "_record_lines", broken)
+    code, _, err = cli(capsys, "export", "--db", str(db), "--output", str(out), "--all-documents")
+    assert code != 0 and "No space left" in err
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".incidents")) == []
+
+
+def test_a_reader_never_sees_half_a_file(db, tmp_path, capsys):
+    """Exports run in a loop while a reader reads the file: every read is a whole old or new file."""
+    with Store(db) as store:
+        for n in range(5, 400):
+            add_report(store, n, incident=True, published="2024-05-01", org="Bulk organization with a long name",
+                       attach=False)
+    out = tmp_path / "incidents.jsonl"
+    out.write_text("")  # the previous (empty) export
+    valid_sizes = {0}
+    bad = []
+    done = threading.Event()
+
+    def reader():
+        while not done.is_set():
+            data = out.read_text()
+            lines = data.splitlines()
+            if data and not data.endswith("\n"):
+                bad.append(len(data))
+            for line in lines:
+                try:
+                    json.loads(line)
+                except ValueError:
+                    bad.append(line[:40])
+                    break
+            if len(lines) not in valid_sizes | {3, 398}:
+                bad.append(len(lines))
+            time.sleep(0.001)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for _ in range(8):
+            assert cli(capsys, "export", "--db", str(db), "--output", str(out))[0] == 0
+            valid_sizes.add(398)
+    finally:
+        done.set()
+        t.join(10)
+    assert bad == []
+    assert len(out.read_text().splitlines()) == 398
