@@ -252,6 +252,9 @@ def _ip_literal(host: str) -> Optional[str]:
     return None
 
 
+_BAD_HOST_CHARS = re.compile(r"[\s%<>\"'{}|\\^`/?#@,;=*!$&()+~]")
+
+
 def check_url(url: str, *, allow_private: bool) -> None:
     """Refuse, before any network use, what can be refused from the URL alone.
 
@@ -277,11 +280,13 @@ def check_url(url: str, *, allow_private: bool) -> None:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise FetchError(f"invalid URL (no host): {shown}")
+    lit = _ip_literal(host)
+    if lit is None and (_BAD_HOST_CHARS.search(host) or len(host) > 253):
+        raise FetchError(f"invalid URL (bad host name): {shown}")
     if port == 0:
         raise FetchError(f"invalid URL (port 0): {shown}")
     if allow_private:
         return
-    lit = _ip_literal(host)
     if lit is not None and not is_public_address(lit):
         raise FetchError(_refusal(lit, url))
     if host.lower() == "localhost" or host.lower().endswith(".localhost"):
@@ -323,6 +328,8 @@ def _resolve(host: str, port: int, timeout: Optional[float]) -> list[tuple]:
         err = box["e"]
         if isinstance(err, socket.gaierror):
             raise _Unresolved(host, f"cannot resolve host {host}")
+        if isinstance(err, (UnicodeError, ValueError)):
+            raise _Unresolved(host, f"invalid host name {host[:100]}")
         raise httpcore.ConnectError(str(err))
     return box.get("v") or []
 

@@ -410,3 +410,92 @@ def test_fetcher_waits_between_two_requests_to_one_host(server):
         f.fetch(server.url("/a"))
     first, second = server.requests
     assert second.time - first.time >= 0.25
+
+
+# --------------------------------------------------------------------------- broken servers (raw sockets)
+
+
+class RawServer:
+    """Accepts connections on 127.0.0.1 and writes whatever ``reply`` yields, ignoring the request."""
+
+    def __init__(self, reply):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+        self.reply = reply
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                conn.recv(65536)
+                for chunk in self.reply():
+                    conn.sendall(chunk)
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("name,reply", [
+    ("endless headers", lambda: [b"HTTP/1.1 200 OK\r\n"] + [b"X-Filler: " + b"a" * 1000 + b"\r\n"] * 2000),
+    ("not http", lambda: [b"SSH-2.0-OpenSSH_9.6\r\n" * 10]),
+    ("short body", lambda: [b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\nonly this"]),
+    ("bad status", lambda: [b"HTTP/1.1 2000000 OK\r\n\r\n"]),
+    ("closed at once", lambda: []),
+])
+def test_broken_servers_give_one_line_errors(name, reply):
+    srv = RawServer(reply)
+    try:
+        with pytest.raises(FetchError) as e:
+            fetch(f"http://127.0.0.1:{srv.port}/x", settings=FAST)
+        assert f"127.0.0.1:{srv.port}/x" in one_line(e.value)
+    finally:
+        srv.close()
+
+
+def test_tls_certificates_are_verified(tmp_path):
+    """A self-signed certificate is refused: verification is on, with the URL's host name."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl command not available")
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(str(cert), str(key))
+    raw = socket.socket()
+    raw.bind(("127.0.0.1", 0))
+    raw.listen(2)
+    raw.settimeout(5)
+    port = raw.getsockname()[1]
+
+    def serve():
+        try:
+            conn, _ = raw.accept()
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1024)
+        except (OSError, ssl.SSLError):
+            pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        with pytest.raises(FetchError, match=rf"^cannot connect to https://127\.0\.0\.1:{port}/: TLS certificate verification failed$"):
+            fetch(f"https://127.0.0.1:{port}/", settings=FAST)
+    finally:
+        raw.close()
+        t.join(5)

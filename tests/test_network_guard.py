@@ -221,3 +221,10 @@ def test_private_literals_are_refused_without_any_lookup(url, monkeypatch):
 def test_public_urls_pass_check_url(url, monkeypatch):
     monkeypatch.setattr(fetch_mod.socket, "getaddrinfo", lambda *a, **k: pytest.fail("no lookup"))
     check_url(url, allow_private=False)
+
+
+@pytest.mark.parametrize("url", ["http://exa mple.com/", "http://a<b.com/", "http://" + "a" * 300 + ".com/", "http://ex%41mple.com/"])
+def test_bad_host_names_are_refused_without_any_lookup(url, monkeypatch):
+    monkeypatch.setattr(fetch_mod.socket, "getaddrinfo", lambda *a, **k: pytest.fail("no lookup"))
+    with pytest.raises(FetchError, match="^invalid URL"):
+        fetch(url, settings=STRICT)
