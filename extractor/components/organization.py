@@ -30,7 +30,7 @@ if not Doc.has_extension("organization"):
     Doc.set_extension("organization", default=None)
 
 _ACR_DEF = re.compile(r"([A-ZÉÈÀ][\w’'&.\- ]{2,90}?)\s*\(\s*([A-ZÉ][A-Za-zÉ0-9&.\-]{1,9})\s*\)")
-_LEAD_ART = re.compile(r"^(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’]|au|aux)\s*)+", re.IGNORECASE)
+_LEAD_ART = re.compile(r"^(?:(?:le|la|les|the|du|des|de la|au|aux)\s+|(?:l|de l)['’]\s*)+", re.IGNORECASE)
 _TRAIL = re.compile(r"(?:['’]s|['’])$|[\s,.;:]+$")
 _STOP_WORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "of", "the", "and", "for", "à", "a", "en"}
 
@@ -40,7 +40,31 @@ class Mention:
     text: str
     start: int
     end: int
-    source: str  # ner | pattern | acronym | definition
+    source: str  # ner | pattern | acronym | definition | gazetteer | repeat
+    weight: float = 1.0  # how organization-like the NER label is
+
+
+# How much an entity label speaks for an organization (spaCy's labels vary across mentions)
+LABEL_WEIGHT = {"ORG": 1.0, "MISC": 0.7, "PRODUCT": 0.7, "NORP": 0.4, "FAC": 0.5, "WORK_OF_ART": 0.3,
+                "LOC": 0.3, "GPE": 0.3, "PER": 0.25, "PERSON": 0.25}
+
+
+@lru_cache(maxsize=None)
+def bodies_regex() -> re.Pattern | None:
+    """Names of public bodies from the bilingual gazetteer (resources/shared/bodies.jsonl), if shipped."""
+    import json
+
+    from ..resources import ROOT
+
+    path = ROOT / "shared" / "bodies.jsonl"
+    if not path.exists():
+        return None
+    names = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            names += [n for n in row.get("fr", []) + row.get("en", []) if len(n) > 3]
+    return alternation(tuple(re.escape(n) for n in names), re.IGNORECASE, True)
 
 
 @dataclass
@@ -91,6 +115,7 @@ class OrgRules:
         for row in gazetteer():
             for n in row["fr"] + row["en"] + row["acronyms"]:
                 self.agency_keys.add(fold(n))
+        self.agency_like = re.compile(org["agency_like"], re.IGNORECASE)
         d = c["dates"]
         self.calendar = {fold(w) for w in list(d["months"]) + list(d["weekdays"])}
 
@@ -126,10 +151,18 @@ class OrganizationComponent:
         text, r = doc.text, self.rules
         out: list[Mention] = []
         for ent in doc.ents:
-            if ent.label_ in ("ORG",) or (ent.label_ in ("MISC", "LOC", "GPE", "FAC", "PER", "PERSON") and self._cued(text, ent.start_char, ent.end_char)):
-                c = _clean(text, ent.start_char, ent.end_char)
+            weight = LABEL_WEIGHT.get(ent.label_)
+            if weight is None:
+                continue
+            c = _clean(text, ent.start_char, ent.end_char)
+            if c:
+                out.append(Mention(c[0], c[1], c[2], "ner", weight))
+        body_re = bodies_regex()
+        if body_re is not None:
+            for m in body_re.finditer(text):
+                c = _clean(text, m.start(), m.end())
                 if c:
-                    out.append(Mention(c[0], c[1], c[2], "ner"))
+                    out.append(Mention(c[0], c[1], c[2], "gazetteer"))
         for rx in r.patterns:
             for m in rx.finditer(text):
                 c = _clean(text, m.start(), m.end())
@@ -189,6 +222,23 @@ class OrganizationComponent:
             target.mentions.append(m)
         return list(groups.values())
 
+    def add_repeats(self, text: str, groups: list[Group]) -> None:
+        """Mentions NER missed: every other occurrence of a group's names in the text."""
+        for g in groups:
+            have = {m.start for m in g.mentions}
+            names = {m.text for m in g.mentions if len(m.text) >= 3 or m.text.isupper()}
+            for name in sorted(names, key=len, reverse=True):
+                for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
+                    if m.start() not in have and not any(x.start <= m.start() < x.end for x in g.mentions):
+                        g.mentions.append(Mention(name, m.start(), m.end(), "repeat", 0.0))
+                        have.add(m.start())
+
+    def label_weight(self, g: Group) -> float:
+        ner = [m.weight for m in g.mentions if m.source == "ner"]
+        if any(m.source in ("pattern", "gazetteer", "definition") for m in g.mentions):
+            return 1.0
+        return sum(ner) / len(ner) if ner else 0.5
+
     def score(self, doc: Doc, groups: list[Group]) -> None:
         text, r = doc.text, self.rules
         sents = doc._.sent_bounds or [(0, len(text))]
@@ -218,10 +268,13 @@ class OrganizationComponent:
             if issuer_at is not None and any(issuer_at <= m.start < issuer_at + 200 for m in mentions):
                 s += 3.0
             keys = {fold(m.text) for m in mentions} | {g.key}
-            if keys & r.agency_keys:
+            g.penalty += (1.0 - self.label_weight(g)) * 4.0
+            if any(r.agency_like.search(m.text) for m in mentions):
                 g.penalty += 4.0
-            if keys & r.media:
-                g.penalty += 8.0
+            elif keys & r.agency_keys:
+                g.penalty += 4.0
+            if keys & r.media or any(_starts_with(k, r.media) for k in keys):
+                g.penalty += 5.0
             if keys & r.non_victims:
                 g.penalty += 3.0
             if keys & r.calendar:
@@ -251,6 +304,7 @@ class OrganizationComponent:
         if not groups:
             doc._.organization = None
             return doc
+        self.add_repeats(doc.text, groups)
         self.score(doc, groups)
         best = max(groups, key=lambda g: (g.score, -g.first))
         if best.score <= 0:
@@ -277,6 +331,12 @@ class OrganizationComponent:
             "groups": groups,
         }
         return doc
+
+
+def _starts_with(key: str, names: set) -> bool:
+    """'tva gatineau' starts with the outlet 'tva'."""
+    words = key.split()
+    return any(" ".join(words[:n]) in names for n in range(1, len(words)))
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:
