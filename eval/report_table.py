@@ -66,11 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         raw = Path(args.json_file).read_text(encoding="utf-8") if args.json_file else sys.stdin.read()
-        print(markdown_table(json.loads(raw), with_all=args.all))
+        table = markdown_table(json.loads(raw), with_all=args.all)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         print(f"report_table: error: input is not `incidents eval --json` output ({type(err).__name__}: {err})",
               file=sys.stderr)
         return 3
+    try:
+        print(table)
+    except BrokenPipeError:
+        pass
     return 0
 
 
