@@ -51,4 +51,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:  # the last line of defence: never a traceback
         print(f"incidents: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         sys.exit(1)
+    if rv == 130:  # Typer turns Ctrl-C into a silent exit code 130 when not standalone
+        print("incidents: interrupted", file=sys.stderr)
     sys.exit(rv if isinstance(rv, int) else 0)
