@@ -40,12 +40,26 @@ class RelevanceComponent:
         self.breach = cue_regex(lang, "breach_terms")
         self.negative = cue_regex(lang, "negative_terms")
         self.incident = cue_regex(lang, "incident_terms")
+        self.generic = cue_regex(lang, "relevance", "generic_terms")
+        self.plural = cue_regex(lang, "relevance", "plural_breach")
+        self.singular = cue_regex(lang, "relevance", "singular_breach")
+        self.percent = cue_regex(lang, "relevance", "percent", word_bounded=False)
 
     def features(self, doc: Doc) -> dict:
         text = doc.text
         org = doc._.organization
         dts = doc._.data_types or []
+        rivals = 0
+        if org:
+            best = org["score"]
+            rivals = sum(1 for g in org["groups"] if g.score >= max(3.0, 0.5 * best)) - 1
+        words = max(len(text.split()), 50) / 100.0
         return {
+            "rival_organizations": min(rivals, 5),
+            "generic_terms": min(len(self.generic.findall(text)) / words, 5.0),
+            "plural_breach": min(len(self.plural.findall(text)), 8),
+            "singular_breach": min(len(self.singular.findall(text)), 8),
+            "percent": min(len(self.percent.findall(text)), 5),
             "strong_terms": min(len(self.strong.findall(text)), 6),
             "breach_terms": min(len(self.breach.findall(text)), 10),
             "incident_terms": min(len(self.incident.findall(text)), 6),
@@ -60,7 +74,7 @@ class RelevanceComponent:
     def __call__(self, doc: Doc) -> Doc:
         w = weights()
         f = self.features(doc)
-        z = w["bias"] + sum(w["features"][k] * v for k, v in f.items())
+        z = w["bias"] + sum(w["features"].get(k, 0.0) * v for k, v in f.items())
         doc._.relevance_features = f
         doc._.relevance = 1.0 / (1.0 + math.exp(-z))
         return doc
