@@ -436,6 +436,8 @@ class _Decoder:
         self.encoding = encoding
         self._first = True
         self._raw_deflate_tried = False
+        self._members = 0
+        self._done = False
         self._obj = self._new()
 
     def _new(self):
@@ -444,7 +446,9 @@ class _Decoder:
         return zlib.decompressobj(zlib.MAX_WBITS)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        while data:
+        if self._done:
+            return
+        while True:
             try:
                 out = self._obj.decompress(data, _CHUNK)
             except zlib.error:
@@ -452,25 +456,37 @@ class _Decoder:
                     self._raw_deflate_tried = True  # some servers send raw deflate without the zlib header
                     self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
                     continue
+                if self._members > 0 and self._first:
+                    self._done = True  # junk after a complete gzip member: ignored, as browsers do
+                    return
                 raise
             self._first = False
             if out:
                 yield out
             if self._obj.eof:
-                rest = self._obj.unused_data
-                if rest and self.encoding == "gzip" and rest.lstrip(b"\x00"):
+                rest = self._obj.unused_data.lstrip(b"\x00")
+                self._members += 1
+                if rest and self.encoding == "gzip":
                     self._obj = self._new()  # a multi-member gzip stream
-                    data = rest.lstrip(b"\x00")
+                    self._first = True
+                    data = rest
                     continue
+                if rest:
+                    self._done = True
                 return
             data = self._obj.unconsumed_tail
+            if not data and len(out) < _CHUNK:
+                return  # all input used and no output held back
 
     def flush(self) -> Iterator[bytes]:
+        """What the decompressor still holds at the end of the body (a truncated stream)."""
+        if self._done or self._obj.eof:
+            return
         try:
             while True:
-                out = self._obj.decompress(b"", _CHUNK) if not self._obj.eof else b""
+                out = self._obj.decompress(b"", _CHUNK)
                 if not out:
-                    break
+                    return
                 yield out
         except zlib.error:
             return
@@ -666,6 +682,8 @@ class Fetcher:
             raise FetchError(too_big)
         codings = [c.strip().lower() for c in hdrs.get("content-encoding", "").split(",") if c.strip()]
         codings = [c for c in codings if c not in ("identity",)]
+        if len(codings) > 2:
+            raise FetchError(f"unsupported content encoding {_one_line(', '.join(codings))[:60]}: {_short(url)}")
         for c in codings:
             if c not in ("gzip", "x-gzip", "deflate"):
                 raise FetchError(f"unsupported content encoding {_one_line(c)[:40]}: {_short(url)}")
@@ -696,6 +714,14 @@ class Fetcher:
                     raise FetchError(f"timed out after {_fmt_seconds(s.total_timeout)}: {_short(url)}")
                 if raw_total > limit and not strict:
                     return bytes(out)
+            for depth, dec in enumerate(decoders):  # what each layer still holds, through the layers after it
+                for held in dec.flush():
+                    for piece in push(held, depth + 1):
+                        if len(out) + len(piece) > limit:
+                            if strict:
+                                raise FetchError(too_big)
+                            return bytes(out + piece[: limit - len(out)])
+                        out += piece
         except zlib.error as err:
             raise FetchError(f"cannot decode the {'/'.join(codings)} body of {_short(url)}: {_one_line(err)}") from None
         return bytes(out)

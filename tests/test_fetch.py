@@ -80,6 +80,21 @@ def test_gzip_and_deflate_bodies_are_decoded(server):
             assert f.fetch(server.url(path)).content == body, path
 
 
+def test_large_gzip_body_is_decoded_exactly_and_trailing_junk_ignored(server):
+    import random
+
+    rnd = random.Random(7)
+    body = b"".join(rnd.choice([bytes(rnd.randrange(256) for _ in range(500)), b"abc" * 3000, b"\0" * 70_000]) for _ in range(40))
+    server.routes["/big"] = (200, {"Content-Type": "text/plain", "Content-Encoding": "gzip"}, gzip.compress(body))
+    server.routes["/junk"] = (200, {"Content-Type": "text/plain", "Content-Encoding": "gzip"}, gzip.compress(body[:5000]) + b"\r\njunk")
+    server.routes["/twice"] = (200, {"Content-Type": "text/plain", "Content-Encoding": "gzip, gzip"}, gzip.compress(gzip.compress(body[:9000])))
+    s = FetchSettings(allow_private=True, per_host_delay=0, max_bytes=len(body))
+    with Fetcher(s) as f:
+        assert f.fetch(server.url("/big")).content == body
+        assert f.fetch(server.url("/junk")).content == body[:5000]
+        assert f.fetch(server.url("/twice")).content == body[:9000]
+
+
 def test_corrupt_gzip_and_unknown_encoding_fail_in_one_line(server):
     server.routes["/bad"] = (200, {"Content-Type": "text/plain", "Content-Encoding": "gzip"}, b"\x1f\x8b\x08\x00garbage-not-gzip")
     server.routes["/br"] = (200, {"Content-Type": "text/plain", "Content-Encoding": "br"}, b"\x0b\x02\x80abc\x03")
@@ -88,6 +103,9 @@ def test_corrupt_gzip_and_unknown_encoding_fail_in_one_line(server):
     with pytest.raises(FetchError, match="unsupported content encoding br") as e:
         fetch(server.url("/br"), settings=FAST)
     one_line(e.value)
+    server.routes["/layers"] = (200, {"Content-Type": "text/plain", "Content-Encoding": ", ".join(["gzip"] * 500)}, b"x")
+    with pytest.raises(FetchError, match="unsupported content encoding gzip, gzip"):
+        fetch(server.url("/layers"), settings=FAST)
 
 
 def test_client_argument_and_fetcher_methods(server):
