@@ -380,16 +380,29 @@ class GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+_SSL_CONTEXT: Optional[Any] = None
+_SSL_LOCK = threading.Lock()
+
+
+def _ssl_context():
+    """One verifying TLS context (certifi's CA bundle) for every Fetcher: building one costs ~50 ms."""
+    global _SSL_CONTEXT
+    with _SSL_LOCK:
+        if _SSL_CONTEXT is None:
+            _SSL_CONTEXT = httpx.create_ssl_context(verify=True, trust_env=False)
+        return _SSL_CONTEXT
+
+
 class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, allow_private: bool):
-        super().__init__(trust_env=False, retries=0)
-        ssl_context = httpx.create_ssl_context(verify=True, trust_env=False)
-        limits = httpx.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=5.0)
+    """httpx's own transport (request/response mapping, exception mapping) over a connection pool
+    whose network backend is the guard. No proxy, HTTP/1.1, certificates verified."""
+
+    def __init__(self, allow_private: bool):  # the base __init__ only builds self._pool: built here instead
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
+            ssl_context=_ssl_context(),
+            max_connections=20,
+            max_keepalive_connections=10,
+            keepalive_expiry=5.0,
             http1=True,
             http2=False,
             retries=0,
