@@ -36,7 +36,9 @@ def gazetteer() -> tuple[dict, ...]:
 def _name_pattern(name: str) -> str:
     """A gazetteer name as a regex: either apostrophe, any run of spaces."""
     parts = re.split(r"['’]", name)
-    return "['’]".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts)
+    pattern = "['’]?".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts)
+    # plurals of the title: "les commissaires à ...", "the commissioners of ..."
+    return re.sub(r"(?i)(commissaire|commissioner)(?=\\s|$)", r"\1s?", pattern)
 
 
 @dataclass
@@ -51,7 +53,7 @@ class AgencyHit:
 
 class AgencyRules:
     def __init__(self, lang: str):
-        pairs = []
+        pairs, patterns = [], []
         self.info = {}
         for row in gazetteer():
             self.info[row["code"]] = row
@@ -60,7 +62,12 @@ class AgencyRules:
                 pairs.append((_name_pattern(name), label))
             for acr in row["acronyms"]:
                 pairs.append((re.escape(acr), row["code"]))
+            for pattern in row.get("patterns", []):  # named forces of the generic codes: "police de Laval"
+                patterns.append((pattern, row["code"]))
         self.sens, self.insens, self.labels = split_patterns(pairs)
+        # regex patterns apart from the names, so that a name always beats a pattern at the same place
+        p_sens, p_insens, self.pattern_labels = split_patterns(patterns)
+        self.pattern_res = (p_sens, p_insens)
         self.lang = lang
         self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
         self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)
@@ -112,7 +119,16 @@ class AgenciesComponent:
         sents = doc._.sent_bounds
         found: dict[str, AgencyHit] = {}
         negated: set[str] = set()
-        for s, e, label in iter_labelled(text, (r.sens, r.insens), r.labels):
+        hits = sorted(
+            list(iter_labelled(text, (r.sens, r.insens), r.labels))
+            + list(iter_labelled(text, r.pattern_res, r.pattern_labels)),
+            key=lambda h: (h[0], -(h[1] - h[0])),
+        )
+        last = -1
+        for s, e, label in hits:
+            if s < last:
+                continue
+            last = e
             code, _, generic = label.partition("|")
             lo, hi = sentence_bounds(sents, s)
             police = bool(r.info[code].get("police"))
@@ -120,6 +136,12 @@ class AgenciesComponent:
             if neg:
                 negated.add(code)
                 continue
+            if not roles:  # the role is often in the next sentence ("The SQ was called in. It is investigating.")
+                nlo, nhi = sentence_bounds(sents, hi + 1) if hi < len(text) else (lo, hi)
+                if (nlo, nhi) != (lo, hi) and nhi - nlo < 400:
+                    roles, neg = self.roles_at(text, nlo, nlo, nlo, nhi, police)
+                    if neg:
+                        roles = set()
             if not roles:
                 continue
             hit = found.get(code)
