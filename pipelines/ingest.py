@@ -26,6 +26,7 @@ import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -508,7 +509,9 @@ class Ingestor:
             "id": "doc-" + _sha_id(item["canonical_url"] or url),
             "url": self.from_fetch_url(resp.final_url or url),
             "title": item["title"],
-            "published": item["published"],
+            # the page's own date (or a CNW dateline) wins; the feed's pubDate fills in when the page has none
+            "published": None,
+            "published_hint": item["published"],
             "language": None,
             "language_hint": hint,
             "_html_sha256": hashlib.sha256(resp.content or b"").hexdigest(),
@@ -568,7 +571,12 @@ class Ingestor:
                 if text is None:
                     text = doc.get("text") or ""
                 src = record.source
-                published = src.published.isoformat() if getattr(src, "published", None) else item["published"]
+                if src.published is None and item["published"]:
+                    try:
+                        src.published, src.published_precision = date.fromisoformat(item["published"]), "day"
+                    except ValueError:
+                        pass
+                published = src.published.isoformat() if src.published else None
                 existing = c.execute("SELECT id FROM documents WHERE source_id = ?", (source_id,)).fetchone()
                 if existing is not None:  # the same page reached through another item: link, don't duplicate
                     c.execute("UPDATE items SET status = 'done', last_error = NULL, next_retry = NULL WHERE id = ?",
