@@ -801,9 +801,7 @@ def _redirect_target(current: str, location: str) -> str:
     loc = location.strip()
     if any(ord(c) < 32 for c in loc):
         raise FetchError(f"invalid redirect location from {_short(current)}")
-    target = urljoin(current, loc)
-    # a fragment belongs to the client; keep the one from the request if the target has none
-    return target
+    return urljoin(current, loc)
 
 
 # --------------------------------------------------------------------------- module-level API
