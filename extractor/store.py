@@ -418,3 +418,23 @@ def atomic_output(path: Union[str, os.PathLike], encoding: str = "utf-8") -> Ite
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def ingest_running(db_path: Union[str, os.PathLike]) -> Optional[int]:
+    """The pid of the ingest holding ``<db>.lock`` right now, or None (a pid left by a killed run is ignored)."""
+    import fcntl
+
+    lock_path = _lock_path(Path(db_path))
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return _read_pid(lock_path) or -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

@@ -12,7 +12,7 @@ import pytest
 
 from extractor import store as store_mod
 from extractor.errors import StoreError
-from extractor.store import MIGRATIONS, Store, atomic_output, ingest_lock
+from extractor.store import MIGRATIONS, Store, atomic_output, ingest_lock, ingest_running
 
 
 def sha(path) -> str:
@@ -146,6 +146,7 @@ def test_ingest_lock_names_the_holder_and_can_wait(tmp_path):
             with ingest_lock(db):
                 pass
         assert f"another ingest is running on incidents.db (pid {os.getpid()})" in str(err.value)
+        assert ingest_running(db) == os.getpid()
 
         got = []
 
@@ -160,6 +161,7 @@ def test_ingest_lock_names_the_holder_and_can_wait(tmp_path):
         released.set()
     t.join(5)
     assert got == [True]
+    assert ingest_running(db) is None
 
 
 def test_atomic_output_keeps_the_old_file_on_failure(tmp_path):

@@ -30,10 +30,10 @@ DbOpt = Annotated[Path, typer.Option("--db", help=DB_HELP, metavar="FILE")]
         "already seen (same guid, or same URL without tracking parameters) is never fetched twice; a failed page is "
         "retried by a later run with exponential backoff. Killing a run at any moment loses nothing: rerun it.\n\n"
         "Examples:\n\n"
-        "  incidents ingest --demo                        # offline demo: local server on 127.0.0.1\n\n"
-        "  incidents ingest                               # the default feeds (pipelines/feeds.toml) -> incidents.db\n\n"
+        "  incidents ingest --demo   (offline: a local server on 127.0.0.1)\n\n"
+        "  incidents ingest   (the shipped feed list -> ./incidents.db)\n\n"
         "  incidents ingest --feeds my-feeds.toml --db /var/lib/incidents/incidents.db\n\n"
-        "  incidents ingest --every 30m                   # keep polling; SIGTERM/Ctrl-C stops after the current item\n\n"
+        "  incidents ingest --every 30m   (until SIGTERM/Ctrl-C)\n\n"
         "Exit codes: 0 done (per-feed and per-item errors are in the summary and `incidents status`), "
         "4 every polled feed failed, 5 database locked by another ingest / newer schema / not a database."
     ),
@@ -136,9 +136,9 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
         "export leaves the previous file as it was.\n\n"
         "Examples:\n\n"
         "  incidents export --output incidents.jsonl\n\n"
-        "  incidents export --output - --since 2024-01-01 | jq .organization.name\n\n"
-        "  incidents export --output all.jsonl --all-documents       # every document's record, incident or not\n\n"
-        "  incidents export --output merged.jsonl --incidents        # one line per merged incident"
+        "  incidents export --output - --since 2024-01-01\n\n"
+        "  incidents export --output all.jsonl --all-documents   (incident or not)\n\n"
+        "  incidents export --output merged.jsonl --incidents   (one line per incident)"
     ),
 )
 def export_cmd(
@@ -217,7 +217,7 @@ def status_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
     limit: Annotated[int, typer.Option("--limit", min=0, help="Failed items to list.")] = 20,
 ) -> None:
-    from ..store import Store, _read_pid, _lock_path
+    from ..store import Store, ingest_running
 
     _check_db_path(db)
     with Store(db, create=False) as store:
@@ -231,12 +231,12 @@ def status_cmd(
             "SELECT url, status, attempts, next_retry, last_error FROM items WHERE status IN ('failed', 'gone') "
             "ORDER BY next_retry IS NULL, next_retry, id LIMIT ?", (limit,))]
         version = store.schema_version
-    holder = _read_pid(_lock_path(db))
+    holder = ingest_running(db)
     if as_json:
         print(json.dumps({"db": str(db), "schema_version": version, "counts": counts, "feeds": feeds,
                           "failed_items": failed, "ingest_running_pid": holder}, ensure_ascii=False, indent=2))
         return
-    out = [f"database: {db} (schema {version})" + (f"; an ingest is running (pid {holder})" if holder else "")]
+    out = [f"database: {db} (schema {version})" + (f"; an ingest is running (pid {holder})" if holder else "; no ingest running")]
     out.append(f"documents: {counts['documents']}   reports: {counts['reports']} ({counts['reports_incident']} incident "
                f"reports)   incidents: {counts['incidents']}")
     out.append(f"items: {counts['items']} ({counts['items_done']} done, {counts['items_new']} new, "
