@@ -138,8 +138,8 @@ def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
     while end > start and (text[end - 1] in " ,.;:’'" or text[start:end].endswith(("’s", "'s"))):
         end -= 2 if text[start:end].endswith(("’s", "'s")) else 1
     s = text[start:end]
-    if len(s) < 2 or "\n" in s or not any(ch.isupper() for ch in s[:3] + s):
-        return None
+    if len(s) < 2 or "\n" in s or not any(ch.isupper() for ch in s[:3] + s) or re.search(r"[a-zé]{2}\. [A-Z]", s):
+        return None  # a span running over a sentence end is two names, not one
     return s, start, end
 
 
