@@ -38,7 +38,9 @@ def _name_pattern(name: str) -> str:
     parts = re.split(r"['’]", name)
     pattern = "['’]?".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts)
     # plurals of the title: "les commissaires à ...", "the commissioners of ..."
-    return re.sub(r"(?i)(commissaire|commissioner)(?=\\s|$)", r"\1s?", pattern)
+    pattern = re.sub(r"(?i)(commissaire)(?=\\s|$)", r"\1s?", pattern)
+    # "Information and Privacy Commission(er)(s)": outlets shorten the title
+    return re.sub(r"(?i)commissioner(?=\\s|$)", "Commission(?:er)?s?", pattern)
 
 
 @dataclass
