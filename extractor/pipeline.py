@@ -11,7 +11,7 @@ from datetime import date
 from typing import Iterable, Iterator, Optional, Union
 
 from . import __version__
-from .document import BadInput, Document
+from .document import BadInput, Document, parse_published
 from .errors import ExtractorError, InputError
 from .html import extract_page, find_dateline, guess_kind, looks_like_html
 from .language import detect
@@ -73,6 +73,12 @@ def prepare(doc: Document) -> Prepared:
     dateline = find_dateline(text)
     if dateline and (published is None or precision == "month"):
         published, precision = dateline.published, "day"
+    if published is None and doc.extra.get("published_hint"):
+        # a feed's pubDate: the page's own date wins, this one fills in (and resolves relative dates)
+        try:
+            published, precision = parse_published(doc.extra["published_hint"])
+        except InputError:
+            pass
     language = detect(text, explicit=doc.language, hint=lang_hint or doc.extra.get("language_hint"))
     kind = doc.kind if doc.kind in ("news", "press_release", "regulator", "other") else guess_kind(doc.url, text, dateline)
     source = Source(

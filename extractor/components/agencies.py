@@ -70,6 +70,13 @@ class AgencyRules:
         # regex patterns apart from the names, so that a name always beats a pattern at the same place
         p_sens, p_insens, self.pattern_labels = split_patterns(patterns)
         self.pattern_res = (p_sens, p_insens)
+        # "les commissaires ... de l'Ontario et de l'Alberta": one title, two authorities
+        self.jurisdiction = {}
+        for row in gazetteer():
+            for place in row.get("jurisdictions", []):
+                self.jurisdiction[place.lower()] = row["code"]
+        places = "|".join(sorted((re.escape(p) for p in self.jurisdiction), key=len, reverse=True))
+        self.conjoined = re.compile(rf"\s*(?:,|et|and)\s+(?:de\s+(?:la\s+|l['’])?|du\s+|of\s+|for\s+)?({places})(?![\w])", re.IGNORECASE)
         self.lang = lang
         self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
         self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)
@@ -121,11 +128,13 @@ class AgenciesComponent:
         sents = doc._.sent_bounds
         found: dict[str, AgencyHit] = {}
         negated: set[str] = set()
-        hits = sorted(
-            list(iter_labelled(text, (r.sens, r.insens), r.labels))
-            + list(iter_labelled(text, r.pattern_res, r.pattern_labels)),
-            key=lambda h: (h[0], -(h[1] - h[0])),
-        )
+        hits = list(iter_labelled(text, (r.sens, r.insens), r.labels)) + list(iter_labelled(text, r.pattern_res, r.pattern_labels))
+        for s, e, label in list(hits):
+            if label in r.jurisdiction.values():
+                m = r.conjoined.match(text, e)
+                if m:
+                    hits.append((m.start(1), m.end(1), r.jurisdiction[m.group(1).lower()]))
+        hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
         last = -1
         for s, e, label in hits:
             if s < last:

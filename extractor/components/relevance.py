@@ -49,13 +49,20 @@ class RelevanceComponent:
         text = doc.text
         org = doc._.organization
         dts = doc._.data_types or []
-        rivals = 0
+        rivals, dominance, mentions = 0, 0.0, 0
         if org:
             best = org["score"]
             rivals = sum(1 for g in org["groups"] if g.score >= max(3.0, 0.5 * best)) - 1
+            counted = [g for g in org["groups"] if g.penalty < 4.0]
+            total = sum(len(g.mentions) for g in counted) or 1
+            top = max(counted, key=lambda g: g.score, default=None)
+            mentions = len(top.mentions) if top else 0
+            dominance = mentions / total
         words = max(len(text.split()), 50) / 100.0
         return {
             "rival_organizations": min(rivals, 5),
+            "organization_dominance": round(dominance, 3),
+            "organization_mentions": min(mentions, 10),
             "generic_terms": min(len(self.generic.findall(text)) / words, 5.0),
             "plural_breach": min(len(self.plural.findall(text)), 8),
             "singular_breach": min(len(self.singular.findall(text)), 8),
