@@ -65,7 +65,7 @@ class CountRules:
         unit_alt = alternation(tuple(re.escape(r["pattern"]) for r in units), re.IGNORECASE, False).pattern
         fillers = "|".join(sorted((re.escape(f) for f in nums["fillers"]), key=len, reverse=True))
         self.after_re = re.compile(
-            rf"\s*(?:(?:{fillers})(?:\s+|(?<=['’])))?(?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]+|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]*))\s+){{0,3}}?({unit_alt})(?![\w])",
+            rf"\s*(?:(?:{fillers})(?:\s+|(?<=['’])))?(?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]+|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]*))\s+){{0,4}}?({unit_alt})(?![\w])",
             re.IGNORECASE,
         )
         self.before_re = re.compile(

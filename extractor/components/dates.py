@@ -65,7 +65,7 @@ class DateRules:
         self.role_res = {role: alternation(tuple(d["roles"][role]), re.IGNORECASE, False) for role in ROLES}
         self.breaks = alternation(tuple(cues(lang)["clause_break"]), re.IGNORECASE, False)
         self.range_join = re.compile(r"\s*(?:et|and|au|to|à|–|-|—|through)\s*(?:le\s+|the\s+)?", re.IGNORECASE)
-        self.range_start = re.compile(r"(?:\bentre|\bbetween|\bdu|\bfrom)\s+(?:le\s+|the\s+)?$", re.IGNORECASE)
+        self.range_start = re.compile(r"(?:\bentre|\bbetween)\s+(?:le\s+|the\s+)?$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=None)
