@@ -42,6 +42,7 @@ _pipelines: dict = {}
 # -- compiled-regex cache -------------------------------------------------------------
 
 REGEX_CACHE_MIN_CHARS = 500  # only large patterns are worth a file
+REGEX_CACHE_MAX_FILES = 256  # beyond this, the least recently used entries go (patterns change as rules are edited)
 _CACHE_FORMAT = 1
 _SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 last_load_stats: dict = {}  # per language: regex cache hits/misses/writes and seconds (for the benchmark)
@@ -92,7 +93,8 @@ class _RegexCache:
             with open(self._path(pattern, flags), "rb") as fh:
                 header = json.loads(fh.readline())
                 body = fh.read()
-            if header.get("engine") != self.engine or header.get("length") != len(pattern):
+            if (header.get("engine") != self.engine or header.get("length") != len(pattern)
+                    or header.get("body_sha256") != hashlib.sha256(body).hexdigest()):
                 return None
             code = array("I" if _sre.CODESIZE == 4 else "H")
             code.frombytes(body)
@@ -100,9 +102,14 @@ class _RegexCache:
                 return None
             groupindex = header["groupindex"]
             indexgroup = tuple(header["indexgroup"])
-            return _sre.compile(pattern, header["flags"], code.tolist(), header["groups"], groupindex, indexgroup)
+            compiled = _sre.compile(pattern, header["flags"], code.tolist(), header["groups"], groupindex, indexgroup)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):
             return None  # absent, corrupt or from another engine: compile normally
+        try:
+            os.utime(self._path(pattern, flags))  # recently used: kept by _prune
+        except OSError:
+            pass
+        return compiled
 
     def _write(self, pattern: str, flags: int, final_flags: int, code: list, groups: int, groupindex, indexgroup) -> None:
         import _sre
@@ -112,19 +119,31 @@ class _RegexCache:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            body = array("I" if _sre.CODESIZE == 4 else "H", code).tobytes()
             header = {"engine": self.engine, "length": len(pattern), "flags": final_flags, "groups": groups,
-                      "groupindex": dict(groupindex), "indexgroup": list(indexgroup), "ncode": len(code)}
+                      "groupindex": dict(groupindex), "indexgroup": list(indexgroup), "ncode": len(code),
+                      "body_sha256": hashlib.sha256(body).hexdigest()}
             with open(tmp, "wb") as fh:
                 fh.write(json.dumps(header).encode() + b"\n")
-                fh.write(array("I" if _sre.CODESIZE == 4 else "H", code).tobytes())
+                fh.write(body)
             os.replace(tmp, path)
             self.stats["writes"] += 1
+            self._prune()
         except (OSError, OverflowError, ValueError):
             self.stats["write_errors"] += 1  # read-only or full disk: no cache, same result
             try:
                 tmp.unlink()
             except OSError:
                 pass
+
+    def _prune(self) -> None:
+        try:
+            entries = [(e.stat().st_mtime, e.path) for e in os.scandir(self.dir) if e.name.endswith(".bin")]
+            if len(entries) > REGEX_CACHE_MAX_FILES:
+                for _, path in sorted(entries)[: len(entries) - REGEX_CACHE_MAX_FILES * 3 // 4]:
+                    os.unlink(path)
+        except OSError:
+            pass
 
     def _compile(self, p, flags=0):
         if not isinstance(p, str) or len(p) < REGEX_CACHE_MIN_CHARS:

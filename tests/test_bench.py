@@ -1,0 +1,133 @@
+"""The benchmark's generator is deterministic, `bench --quick` prints its summary, and the
+compiled-regex cache behind fast start-up gives the very same patterns and tokenization.
+
+No timing is asserted here: speed is measured by eval/bench.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "eval"))
+
+import benchgen  # noqa: E402
+from extractor import nlp as xnlp  # noqa: E402
+from extractor.prefilter import passes  # noqa: E402
+
+SUMMARY_KEYS = ["breach_ratio", "mix_ratio", "prefilter_pass", "peak_rss_mb", "startup_s", "startup_en_s",
+                "workers_speedup"]
+
+
+def test_generator_is_deterministic_and_mixed():
+    a = benchgen.generate(300, seed=5)
+    assert a == benchgen.generate(300, seed=5)
+    assert a != benchgen.generate(300, seed=6)
+    breach = [d for d in a if d["bench_breach"]]
+    assert 5 <= len(breach) <= 30  # about 1 in 20
+    assert {d["bench_language"] for d in a} == {"fr", "en"}
+    n_words = [len(d["text"].split()) for d in a]
+    assert min(n_words) >= 150 and max(n_words) <= 1600
+    assert len({d["id"] for d in a}) == len(a)
+    # breach articles carry breach vocabulary; most ordinary news does not, a few do
+    assert all(passes(d["text"]) for d in breach)
+    ordinary_pass = sum(passes(d["text"]) for d in a if not d["bench_breach"])
+    assert 0 < ordinary_pass < 0.15 * (len(a) - len(breach))
+    assert all(d["bench_breach"] for d in benchgen.generate(20, 1, "breach"))
+
+
+def test_bench_quick_prints_summary(tmp_path):
+    env = dict(os.environ, INCIDENTS_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, str(ROOT / "eval" / "bench.py"), "--quick"], capture_output=True,
+                          text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    pairs = dict(kv.split("=", 1) for kv in last.split())
+    for key in SUMMARY_KEYS:
+        assert key in pairs, key
+        float(pairs[key])
+    assert float(pairs["peak_rss_mb"]) > 100
+    assert "reference nlp.pipe" in proc.stdout
+
+
+# -- regex program cache --------------------------------------------------------------------
+
+BIG = "|".join(f"(?:{w}[a-zé]*-(?:[A-Z]\\w+|\\d{{1,3}}))" for w in
+               ["saint", "sainte", "grand", "petit", "anti", "contre", "porte", "arc", "haut", "bas"] * 8)
+
+
+def _probe(rx):
+    words = ["saint-Jean", "Saint-Jean", "sainte-Foy", "anti-123", "porte-monnaie", "arc-en-ciel", "x", "",
+             "grandes-Ecoles", "hautes-Alpes", "bas-99", "petit-Z"]
+    return [(w, bool(rx.match(w)), rx.match(w) and rx.match(w).group(0)) for w in words]
+
+
+def test_regex_cache_round_trip_and_fallbacks(tmp_path):
+    assert len(BIG) >= xnlp.REGEX_CACHE_MIN_CHARS
+    for flags in (0, re.IGNORECASE):
+        reference = re.compile(BIG, flags)
+        first = xnlp._RegexCache(tmp_path)
+        miss = first._compile(BIG, flags)
+        assert first.stats["misses"] == 1 and first.stats["writes"] == 1
+        second = xnlp._RegexCache(tmp_path)
+        hit = second._compile(BIG, flags)
+        assert second.stats["hits"] == 1
+        assert hit.pattern == reference.pattern and hit.flags == reference.flags
+        assert _probe(hit) == _probe(miss) == _probe(reference)
+    # a corrupt entry is ignored and rewritten
+    for f in (tmp_path / first.engine).glob("*.bin"):
+        f.write_bytes(f.read_bytes()[:-8] + b"\x00" * 8)
+    third = xnlp._RegexCache(tmp_path)
+    assert _probe(third._compile(BIG, 0)) == _probe(re.compile(BIG))
+    assert third.stats["misses"] == 1 and third.stats["writes"] == 1
+    # an unwritable cache directory: compiles normally, counts the failed write
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    fourth = xnlp._RegexCache(blocker)
+    assert _probe(fourth._compile(BIG, 0)) == _probe(re.compile(BIG))
+    assert fourth.stats["write_errors"] == 1
+    # switched off
+    assert xnlp._RegexCache(None).dir is None
+
+
+TOKENIZE = r"""
+import json, sys
+from extractor import nlp
+text = sys.stdin.read()
+tok = nlp.get_nlp("fr").tokenizer
+print(json.dumps({"tokens": [(t.text, t.idx, t.whitespace_) for t in tok(text)], "stats": nlp.last_load_stats["fr"]}))
+"""
+
+FRENCH = ("Aujourd'hui, l'hôpital Saint-Jean-sur-Richelieu a-t-il été piraté ? C'est-à-dire qu'on l'ignore. "
+          "Peut-être 12 000 dossiers, 3,5 % des patients, ont-ils fuité vers http://exemple.qc.ca/fuite ou "
+          "alerte@exemple.ca ; l'arc-en-ciel, le porte-monnaie, aux États-Unis, jusqu'au 1er mars 2025. "
+          "Qu'est-ce que le rançongiciel « LockBit 3.0 » ? Anti-hameçonnage, vis-à-vis, grand-mère, après-midi.")
+
+
+def _tokenize(env):
+    proc = subprocess.run([sys.executable, "-c", TOKENIZE], input=FRENCH, capture_output=True, text=True,
+                          env=env, cwd=str(ROOT), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("lang", ["fr"])
+def test_cached_french_tokenizer_tokenizes_identically(tmp_path, lang):
+    plain = _tokenize(dict(os.environ, INCIDENTS_NO_CACHE="1"))
+    # a fixed hash seed: some of our rule alternations are ordered by set iteration (see eval/README "Speed"),
+    # so their pattern text, hence their cache entry, changes with the seed
+    env = dict(os.environ, INCIDENTS_CACHE_DIR=str(tmp_path), PYTHONHASHSEED="0")
+    env.pop("INCIDENTS_NO_CACHE", None)
+    filling = _tokenize(env)
+    cached = _tokenize(env)
+    assert filling["stats"]["writes"] >= 1
+    assert cached["stats"]["hits"] >= 1 and cached["stats"]["misses"] == 0
+    assert plain["tokens"] == filling["tokens"] == cached["tokens"]
+    assert any(t[0] == "aujourd'hui" or t[0] == "Aujourd'hui" for t in plain["tokens"])  # token_match at work
