@@ -65,7 +65,9 @@ class DateRules:
         self.role_res = {role: alternation(tuple(d["roles"][role]), re.IGNORECASE, False) for role in ROLES}
         self.breaks = alternation(tuple(cues(lang)["clause_break"]), re.IGNORECASE, False)
         self.range_join = re.compile(r"\s*(?:et|and|au|to|à|–|-|—|through)\s*(?:le\s+|the\s+)?", re.IGNORECASE)
-        self.range_start = re.compile(r"(?:\bentre|\bbetween)\s+(?:le\s+|the\s+)?$", re.IGNORECASE)
+        self.range_start = re.compile(
+            r"(?:(?:\bentre|\bbetween)\s+(?:le\s+|the\s+)?|(?:\bdu|\bfrom|\bentre le|\bbetween)\s+\d{1,2}(?:er|st|nd|rd|th)?\s*(?:au|to|et|and|-|–)\s+)$",
+            re.IGNORECASE)
 
 
 @lru_cache(maxsize=None)
@@ -137,7 +139,9 @@ class DatesComponent:
                 dist = s - m.end() + handicap
                 if dist < best_dist:
                     best, best_dist = role, dist
-            m = rx.search(text, e, min(ch, e + 60))
+            # after the date: a discovery/containment/disclosure verb may come late ("c'est lundi que la
+            # Ville a constaté..."), a breach noun only right after it ("le 3 mars, une intrusion...")
+            m = rx.search(text, e, min(ch, e + (40 if role == "incident" else 100)))
             if m:
                 dist = (m.start() - e) + 15 + handicap  # a cue before the date reads more naturally
                 if dist < best_dist:
@@ -161,7 +165,7 @@ class DatesComponent:
             if len(between) <= 12 and r.range_join.fullmatch(between):
                 in_range.update((a.start(), b.start()))  # "between Aug. 22 and 24", "du 3 au 5 mars": not one day
         for m in matches:
-            if m.start() in in_range or r.range_start.search(text, max(0, m.start() - 12), m.start()):
+            if m.start() in in_range or r.range_start.search(text, max(0, m.start() - 20), m.start()):
                 continue
             value = resolve(r, m, published, day_precision)
             if value is None:
