@@ -75,8 +75,11 @@ class AgencyRules:
         for row in gazetteer():
             for place in row.get("jurisdictions", []):
                 self.jurisdiction[place.lower()] = row["code"]
+        conj_places = [p for p, c in self.jurisdiction.items() if c != "REGULATOR_OTHER"]
         places = "|".join(sorted((re.escape(p) for p in self.jurisdiction), key=len, reverse=True))
-        self.conjoined = re.compile(rf"\s*(?:,|et|and)\s+(?:de\s+(?:la\s+|l['’])?|du\s+|of\s+|for\s+)?({places})(?![\w])", re.IGNORECASE)
+        self.place_re = re.compile(rf"(?<![\w])({places})(?![\w])", re.IGNORECASE)
+        conj = "|".join(sorted((re.escape(p) for p in conj_places), key=len, reverse=True))
+        self.conjoined = re.compile(rf"\s*(?:,|et|and)\s+(?:de\s+(?:la\s+|l['’])?|du\s+|of\s+|for\s+)?({conj})(?![\w])", re.IGNORECASE)
         self.lang = lang
         self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
         self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)
@@ -105,6 +108,30 @@ def make_agencies(nlp: Language, name: str):
 class AgenciesComponent:
     def __init__(self, lang: str):
         self.rules = rules_for(lang)
+
+    def resolve(self, text: str, s: int, e: int, label: str, titled: set) -> str:
+        """A provincial commissioner named without its province ("the OIPC", "the Information and Privacy
+        Commissioner") belongs to the province named around it, else to the one the text names most."""
+        r = self.rules
+        code, _, rest = label.partition("|")
+        if not r.info[code].get("resolve_by_jurisdiction"):
+            return label
+        own = r.place_re.search(text, s, e)
+        if own:  # "Office of the Information and Privacy Commissioner for Newfoundland and Labrador"
+            return r.jurisdiction[own.group(1).lower()]
+        near = [m.group(1).lower() for m in r.place_re.finditer(text, max(0, s - 120), min(len(text), e + 60))]
+        if not near and len(titled) == 1:  # the text names the commissioner in full elsewhere
+            return next(iter(titled))
+        if not near:
+            counts: dict[str, int] = {}
+            for m in r.place_re.finditer(text):
+                counts[r.jurisdiction[m.group(1).lower()]] = counts.get(r.jurisdiction[m.group(1).lower()], 0) + 1
+            best = max(counts.items(), key=lambda kv: kv[1])[0] if counts else None
+            return best if best else label
+        # the closest place name before the title wins
+        before = [m for m in r.place_re.finditer(text, max(0, s - 120), s)]
+        place = (before[-1].group(1) if before else near[0]).lower()
+        return r.jurisdiction[place]
 
     def roles_at(self, text: str, s: int, e: int, lo: int, hi: int, police: bool) -> tuple[set, bool]:
         r = self.rules
@@ -135,6 +162,13 @@ class AgenciesComponent:
                 if m:
                     hits.append((m.start(1), m.end(1), r.jurisdiction[m.group(1).lower()]))
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+        titled = {label for s, e, label in hits
+                  if not r.info[label.partition("|")[0]].get("resolve_by_jurisdiction") and re.search(r"(?i)commissi", text[s:e])
+                  and label in r.jurisdiction.values()}
+        titled |= {r.jurisdiction[m.group(1).lower()] for s, e, label in hits
+                   if r.info[label.partition("|")[0]].get("resolve_by_jurisdiction")
+                   for m in [r.place_re.search(text, s, e)] if m}
+        hits = [(s, e, self.resolve(text, s, e, label, titled)) for s, e, label in hits]
         last = -1
         for s, e, label in hits:
             if s < last:
