@@ -26,12 +26,13 @@ def incident_context(doc: Doc) -> Doc:
         bounds.append((0, len(doc.text)))
     # spaCy may split inside a line; never across a blank line (headlines, datelines)
     out = []
+    text = doc.text  # Doc.text rebuilds the whole string on every access: once, not once per sentence
     for s, e in bounds:
-        chunk = doc.text[s:e]
+        chunk = text[s:e]
         cut = s
         for part in chunk.split("\n"):
             if part.strip():
-                ps = doc.text.index(part, cut)
+                ps = text.index(part, cut)
                 out.append((ps, ps + len(part)))
             cut += len(part) + 1
     doc._.sent_bounds = out or [(0, len(doc.text))]
