@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Iterable, Iterator, Optional, Union
 
@@ -17,6 +17,7 @@ from .html import extract_page, find_dateline, guess_kind, looks_like_html
 from .language import detect
 from .nlp import MAX_CHARS, get_nlp
 from .prefilter import passes
+from .sources import scrub_surrogates
 from .record import (
     Agency, DataType, Dates, DateValue, Evidence, Organization, Record, Source, Victims,
 )
@@ -41,12 +42,14 @@ def _evidence(text: str, start: int, end: int) -> Evidence:
 
 def to_document(obj: DocLike) -> Document:
     if isinstance(obj, Document):
-        return obj
+        fields = {k: scrub_surrogates(v) for k, v in vars(obj).items() if isinstance(v, (str, dict))}
+        return replace(obj, **fields)
     if isinstance(obj, BadInput):
         raise InputError(obj.message)
     if isinstance(obj, dict):
-        return Document.from_dict(obj)
+        return Document.from_dict(scrub_surrogates(obj))
     if isinstance(obj, str):
+        obj = scrub_surrogates(obj)
         if not obj.strip():
             raise InputError("empty document: no text to extract from")
         return Document(html=obj) if looks_like_html(obj) else Document(text=obj)

@@ -7,6 +7,7 @@ an `InputError` / `FetchError` with one line.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Iterator, Union
@@ -16,6 +17,28 @@ from .document import BadInput
 from .errors import FetchError, InputError
 
 MAX_FILE_BYTES = 20_000_000
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(value):
+    """A string without lone surrogates (a JSON "\\ud800" escape): each becomes U+FFFD, offsets unchanged.
+
+    Such a string cannot be encoded as UTF-8, so it would fail in hashing, parsing and output.
+    Dicts and lists are scrubbed recursively; other values are returned as they are.
+    """
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_surrogates(v) for v in value]
+    return value
 
 
 def decode_bytes(data: bytes, what: str) -> str:
@@ -97,4 +120,4 @@ def read_docs_jsonl(path: Union[str, Path]) -> Iterator[Union[dict, BadInput]]:
             if not isinstance(obj, dict):
                 yield BadInput(f"line {n}: not a JSON object")
                 continue
-            yield obj
+            yield scrub_surrogates(obj)
