@@ -44,6 +44,7 @@ class RelevanceComponent:
         self.plural = cue_regex(lang, "relevance", "plural_breach")
         self.singular = cue_regex(lang, "relevance", "singular_breach")
         self.percent = cue_regex(lang, "relevance", "percent", word_bounded=False)
+        self.second_person = cue_regex(lang, "relevance", "second_person")
 
     def features(self, doc: Doc) -> dict:
         text = doc.text
@@ -59,15 +60,19 @@ class RelevanceComponent:
             mentions = len(top.mentions) if top else 0
             dominance = mentions / total
         words = max(len(text.split()), 50) / 100.0
+        strong = min(len(self.strong.findall(text)), 6)
+        singular = min(len(self.singular.findall(text)), 8)
         return {
+            "breach_event": 1.0 if strong + singular > 0 else 0.0,
+            "second_person": min(len(self.second_person.findall(text)) / words, 5.0),
             "rival_organizations": min(rivals, 5),
             "organization_dominance": round(dominance, 3),
             "organization_mentions": min(mentions, 10),
             "generic_terms": min(len(self.generic.findall(text)) / words, 5.0),
             "plural_breach": min(len(self.plural.findall(text)), 8),
-            "singular_breach": min(len(self.singular.findall(text)), 8),
+            "singular_breach": singular,
             "percent": min(len(self.percent.findall(text)), 5),
-            "strong_terms": min(len(self.strong.findall(text)), 6),
+            "strong_terms": strong,
             "breach_terms": min(len(self.breach.findall(text)), 10),
             "incident_terms": min(len(self.incident.findall(text)), 6),
             "negative_terms": min(len(self.negative.findall(text)), 8),
