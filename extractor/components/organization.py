@@ -42,6 +42,7 @@ class Mention:
     end: int
     source: str  # ner | pattern | acronym | definition | gazetteer | repeat
     weight: float = 1.0  # how organization-like the NER label is
+    defines: Optional[str] = None  # for an acronym: the long name it was defined with
 
 
 # How much an entity label speaks for an organization (spaCy's labels vary across mentions)
@@ -133,7 +134,9 @@ def make_organization(nlp: Language, name: str):
 def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
     surface = text[start:end]
     m = _LEAD_ART.match(surface)
-    if m and m.end() < len(surface):
+    # a capitalized article inside a sentence belongs to the name ("La Place 0-5", "Le Devoir")
+    sentence_start = start == 0 or text[max(0, start - 2):start].strip() in ("", ".", "»", '"', ":", "-", "–")
+    if m and m.end() < len(surface) and (surface[:1].islower() or sentence_start):
         start += m.end()
     while end > start and (text[end - 1] in " ,.;:’'" or text[start:end].endswith(("’s", "'s"))):
         end -= 2 if text[start:end].endswith(("’s", "'s")) else 1
@@ -168,9 +171,16 @@ class OrganizationComponent:
                 c = _clean(text, m.start(), m.end())
                 if c:
                     out.append(Mention(c[0], c[1], c[2], "pattern"))
+        named_ends = {x.end: x for x in out}
         for m in _ACR_DEF.finditer(text):
             acr = m.group(2).strip(".")
             long = m.group(1)
+            before = named_ends.get(m.start(2) - 1) or named_ends.get(m.start(2) - 2) or named_ends.get(m.start(2) - 3)
+            if before is not None and acr.isupper() and initials(before.text) != acr.upper():
+                # "the Treasury Board Secretariat (SCT)": an acronym in another language follows a known name
+                out.append(Mention(before.text, before.start, before.end, "definition"))
+                out.append(Mention(acr, m.start(2), m.start(2) + len(acr), "acronym", defines=before.text))
+                continue
             # keep the tail of the long name that spells the acronym
             words = long.split()
             for i in range(len(words)):
@@ -180,7 +190,7 @@ class OrganizationComponent:
                     c = _clean(text, s, s + len(cand))
                     if c:
                         out.append(Mention(c[0], c[1], c[2], "definition"))
-                        out.append(Mention(acr, m.start(2), m.start(2) + len(acr), "acronym"))
+                        out.append(Mention(acr, m.start(2), m.start(2) + len(acr), "acronym", defines=c[0]))
                     break
         return out
 
@@ -194,6 +204,8 @@ class OrganizationComponent:
         for m in mentions:
             if m.source == "definition":
                 defs[initials(m.text)] = fold(m.text, drop_legal=True)
+            if m.defines:
+                defs[m.text.upper().replace(".", "")] = fold(m.defines, drop_legal=True)
         # full names first, so that short forms and acronyms join an existing group
         for m in sorted(mentions, key=lambda m: (-len(m.text.split()), m.start)):
             key = fold(m.text, drop_legal=True)
@@ -311,9 +323,11 @@ class OrganizationComponent:
             doc._.organization = None
             return doc
         name = best.best_name()
-        names = []
-        for m in best.mentions:
-            if m.text != name and m.text != best.acronym and m.text not in names and not m.text.isupper():
+        names, seen = [], {fold(name, drop_articles=False)}
+        for m in sorted(best.mentions, key=lambda m: m.start):
+            key = fold(m.text, drop_articles=False)
+            if key not in seen and m.text != best.acronym and not m.text.isupper():
+                seen.add(key)
                 names.append(m.text)
         if best.acronym is None:
             for m in best.mentions:
