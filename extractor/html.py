@@ -24,7 +24,7 @@ _MONTHS = {
 }
 _M = "|".join(sorted(_MONTHS, key=len, reverse=True))
 DATELINE = re.compile(
-    rf"(?P<place>[A-ZÉÈÀÂÎÔÇ][A-ZÉÈÀÂÎÔÇa-zéèàâîôç .'’\-]{{1,40}}?),\s*(?:le\s+)?"
+    rf"(?P<place>[A-ZÉÈÀÂÎÔÇ][A-ZÉÈÀÂÎÔÇa-zéèàâîôç .'’\-]{{1,40}}?(?:,\s*[A-Z][A-Za-z.]{{1,15}})?),\s*(?:le\s+)?"
     rf"(?:(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\.?\s+(?P<y1>\d{{4}})|(?P<m2>{_M})\.?\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}}))"
     rf"\s*/\s*(?:CNW|PRNewswire|Canada NewsWire|CNW Telbec)[^/]{{0,20}}/\s*[-–—]?\s*",
     re.IGNORECASE,
