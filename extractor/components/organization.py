@@ -107,6 +107,7 @@ class OrgRules:
         self.relation = {
             k: alternation(tuple(org[k]), re.IGNORECASE, True) for k in ("supplier", "parent", "operator")
         }
+        self.custody = re.compile(rf"(?:{'|'.join(sorted(org['custody_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.subject = re.compile(rf"(?:{'|'.join(org['regulator_subject'])})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.strong = cue_regex(lang, "strong_breach_terms")
         self.breach = cue_regex(lang, "breach_terms")
@@ -268,6 +269,9 @@ class OrganizationComponent:
             elif first < sents[min(3, len(sents) - 1)][1]:
                 s += 1.0
             cue_bonus = strong_bonus = 0.0
+            # the data was held by, or the attack hit, this organization: the strongest sign of the victim
+            if any(r.custody.search(text[max(0, m.start - 50):m.start]) for m in mentions):
+                cue_bonus += 4.0
             for m in mentions:
                 if r.left.search(text[max(0, m.start - 40):m.start]) or r.right.match(text[m.end:m.end + 80]):
                     cue_bonus += 2.0
@@ -276,7 +280,7 @@ class OrganizationComponent:
                 lo, hi = sentence_bounds(sents, m.start)
                 if r.strong.search(text, lo, hi) or r.breach.search(text, lo, hi):
                     strong_bonus += 0.75
-            s += min(cue_bonus, 6.0) + min(strong_bonus, 3.0)
+            s += min(cue_bonus, 8.0) + min(strong_bonus, 3.0)
             if issuer_at is not None and any(issuer_at <= m.start < issuer_at + 200 for m in mentions):
                 s += 3.0
             keys = {fold(m.text) for m in mentions} | {g.key}
