@@ -118,6 +118,7 @@ class OrgRules:
             for n in row["fr"] + row["en"] + row["acronyms"]:
                 self.agency_keys.add(fold(n))
         self.agency_like = re.compile(org["agency_like"], re.IGNORECASE)
+        self.not_org = re.compile(org["not_organization"])  # laws, bills, programmes, reports
         d = c["dates"]
         self.calendar = {fold(w) for w in list(d["months"]) + list(d["weekdays"])}
 
@@ -176,23 +177,36 @@ class OrganizationComponent:
         for m in _ACR_DEF.finditer(text):
             acr = m.group(2).strip(".")
             long = m.group(1)
-            before = named_ends.get(m.start(2) - 1) or named_ends.get(m.start(2) - 2) or named_ends.get(m.start(2) - 3)
-            if before is not None and acr.isupper() and initials(before.text) != acr.upper():
-                # "the Treasury Board Secretariat (SCT)": an acronym in another language follows a known name
-                out.append(Mention(before.text, before.start, before.end, "definition"))
-                out.append(Mention(acr, m.start(2), m.start(2) + len(acr), "acronym", defines=before.text))
-                continue
             # keep the tail of the long name that spells the acronym
             words = long.split()
+            found = False
             for i in range(len(words)):
                 cand = " ".join(words[i:])
                 if initials(cand) == acr.upper().replace("-", "").replace(".", ""):
                     s = m.start(1) + long.index(cand, len(" ".join(words[:i])))
                     c = _clean(text, s, s + len(cand))
                     if c:
-                        out.append(Mention(c[0], c[1], c[2], "definition"))
-                        out.append(Mention(acr, m.start(2), m.start(2) + len(acr), "acronym", defines=c[0]))
+                        out.extend(self._defined(text, m, c, acr))
+                        found = True
                     break
+            if found or not acr.isupper():
+                continue
+            before = next((named_ends[k] for k in (m.start(2) - 1, m.start(2) - 2, m.start(2) - 3) if k in named_ends), None)
+            if before is not None:
+                # "the Treasury Board Secretariat (SCT)": an acronym in another language follows a known name
+                out.extend(self._defined(text, m, (before.text, before.start, before.end), acr))
+        return out
+
+    @staticmethod
+    def _defined(text: str, m: re.Match, long: tuple, acr: str) -> list:
+        """A definition "Nom complet (ACR)" (and "Nom (ACR) du Canada": the name goes on after the acronym)."""
+        name, start, end = long
+        out = [Mention(name, start, end, "definition"), Mention(acr, m.start(2), m.start(2) + len(acr), "acronym", defines=name)]
+        tail = re.match(r"\s*\)?\s*(du Canada|du Québec|of Canada|of Quebec|de l['’]Ontario|of Ontario)\b", text[m.end():m.end() + 30])
+        if tail:
+            full = f"{name} {tail.group(1)}"
+            out.append(Mention(full, start, m.end() + tail.end(), "definition"))
+            out[1].defines = full
         return out
 
     def _cued(self, text: str, s: int, e: int) -> bool:
@@ -293,6 +307,8 @@ class OrganizationComponent:
                 g.penalty += 5.0
             if keys & r.non_victims:
                 g.penalty += 3.0
+            if any(r.not_org.search(m.text) for m in mentions if m.source != "acronym"):
+                g.penalty += 6.0
             if keys & r.calendar:
                 g.penalty += 10.0
             g.score = s - g.penalty
