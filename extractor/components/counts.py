@@ -75,8 +75,10 @@ class CountRules:
         self.excl_after = re.compile(rf"^{SEP}*(?:{'|'.join(nums['excluded_after'])})", re.IGNORECASE)
         self.excl_before = re.compile(rf"(?:{'|'.join(nums['excluded_before'])}){SEP}*$")
         self.reset_re = alternation(tuple(nums["reset_cues"]), re.IGNORECASE, False)
-        self.old_re = re.compile(rf"(?:{'|'.join(nums['old_markers'])})\s*(?:les\s+|the\s+)?$", re.IGNORECASE)
-        self.new_re = re.compile(rf"(?:{'|'.join(nums['new_markers'])})\s*(?:à\s+|to\s+|de\s+)?(?:les\s+|the\s+)?$", re.IGNORECASE)
+        self.reset_before = re.compile(rf"(?:{'|'.join(nums['reset_cues'])})\w*\s+(?:[^\d.;]{{0,25}}\s)?$", re.IGNORECASE)
+        # a marker of the old or the new figure, up to a few words before it ("first said to affect 2.9 million")
+        self.old_re = re.compile(rf"(?<![\w])(?:{'|'.join(nums['old_markers'])})(?![\w])[^\d.;,]{{0,40}}$", re.IGNORECASE)
+        self.new_re = re.compile(rf"(?<![\w])(?:{'|'.join(nums['new_markers'])})(?![\w])[^\d.;]{{0,40}}$", re.IGNORECASE)
         c = cues(lang)
         self.qual = {
             q: re.compile(rf"(?<![\w])(?:{'|'.join(sorted(v, key=len, reverse=True))})\s*$", re.IGNORECASE)
@@ -235,8 +237,8 @@ class CountsComponent:
                 continue
             if 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", text[num_start:raw_end]) and not um:
                 continue
-            if unit == "accounts" and r.reset_re.search(text[num_start:min(hi, end + 60)]):
-                continue
+            if (unit == "accounts" and r.reset_re.search(text[num_start:min(hi, end + 60)])) or r.reset_before.search(text[max(lo, num_start - 40):num_start]):
+                continue  # "a réinitialisé 20 000 comptes", "required all users to reset": a precaution, not victims
             if r.not_before.search(text[max(lo, num_start - 50):num_start]) or r.not_after.match(text, end):
                 continue  # recipients, complainants, suspects, a workforce: not the people affected
             qualifier, qstart = "exact", num_start
@@ -269,11 +271,11 @@ class CountsComponent:
                 s += 1.5
             if c.num_start < max(lead_end, title_end):
                 s += 1.0
-            if r.old_re.search(text[max(lo, c.start - 30):c.start]):
+            if r.old_re.search(text[max(lo, c.start - 60):c.start]):
                 s -= 3.0
             elif r.pair_re.match(text, c.num_end):
                 s -= 2.0  # "de 2,9 millions à 4,2 millions": the first figure is the old one
-            if r.new_re.search(text[max(lo, c.start - 30):c.start]) or r.revision.search(sentence):
+            if r.new_re.search(text[max(lo, c.start - 60):c.start]) or r.revision.search(sentence):
                 s += 1.0
             if r.total_re.search(text[max(lo, c.start - 60):c.start]) or r.all_re.search(text[max(lo, c.start - 30):c.start]):
                 s -= 3.0  # "20,000 of its 1.7 million users": the second figure is the whole population

@@ -62,6 +62,7 @@ class DateRules:
             forms.append("(?P<rel>" + "|".join(w for w, _ in sorted(rel, key=lambda x: -len(x[0]))) + ")")
         self.rel_kind = {w.replace("['’]", "'"): k for w, k in rel}
         self.phrase_re = re.compile(r"(?<![\w-])(?:" + "|".join(forms) + r")(?![\w])", re.IGNORECASE)
+        self.future = re.compile(rf"(?<![\w])(?:{'|'.join(d.get('future_markers', ['(?!x)x']))})(?![\w])[^.;\d]{{0,50}}$", re.IGNORECASE)
         self.role_res = {role: alternation(tuple(d["roles"][role]), re.IGNORECASE, False) for role in ROLES}
         self.breaks = alternation(tuple(cues(lang)["clause_break"]), re.IGNORECASE, False)
         self.range_join = re.compile(r"\s*(?:et|and|au|to|à|–|-|—|through)\s*(?:le\s+|the\s+)?", re.IGNORECASE)
@@ -128,6 +129,7 @@ class DatesComponent:
         self.rules = rules_for(lang)
 
     def role_of(self, text: str, s: int, e: int, lo: int, hi: int) -> Optional[str]:
+        """The role of the nearest cue before the date in its clause; a cue after it only when none precedes."""
         r = self.rules
         cl, ch = clause_bounds(text, s, e, lo, hi, r.breaks)
         best, best_dist = None, 10**9
@@ -139,14 +141,19 @@ class DatesComponent:
                 dist = s - m.end() + handicap
                 if dist < best_dist:
                     best, best_dist = role, dist
+        if best is not None:
+            return best
+        for role, rx in r.role_res.items():
             # after the date: a discovery/containment/disclosure verb may come late ("c'est lundi que la
             # Ville a constaté..."), a breach noun only right after it ("le 3 mars, une intrusion...")
             m = rx.search(text, e, min(ch, e + (40 if role == "incident" else 100)))
-            if m:
-                dist = (m.start() - e) + 15 + handicap  # a cue before the date reads more naturally
-                if dist < best_dist:
-                    best, best_dist = role, dist
+            if m and m.start() - e < best_dist:
+                best, best_dist = role, m.start() - e
         return best
+
+    def is_future(self, text: str, s: int, lo: int) -> bool:
+        """'d'ici le 30 juin', 'expects ... by June 30': a date announced, not one that happened."""
+        return bool(self.rules.future.search(text[max(lo, s - 60):s]))
 
     def __call__(self, doc: Doc) -> Doc:
         text, r = doc.text, self.rules
@@ -173,6 +180,8 @@ class DatesComponent:
             if published and value > published:
                 continue
             lo, hi = sentence_bounds(sents, m.start())
+            if self.is_future(text, m.start(), lo):
+                continue
             role = self.role_of(text, m.start(), m.end(), lo, hi)
             phrases.append(DatePhrase(m.start(), m.end(), value, role))
         chosen: dict[str, DatePhrase] = {}

@@ -107,6 +107,16 @@ class OrgRules:
         self.relation = {
             k: alternation(tuple(org[k]), re.IGNORECASE, True) for k in ("supplier", "parent", "operator")
         }
+        name = r"(?-i:[A-ZÉÈÀÂÎÔ][\w’'&.\-]*)"
+        link = r"(?:de|du|des|de la|d['’]|of|and|et|&|for|pour)"
+        run = rf"{name}(?:\s+(?:{link}\s+)?{name}){{0,5}}"
+        self.name_run = re.compile(run)
+        self.after_cue = re.compile(
+            rf"(?<![\w])(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s+(?:(?:le|la|les|l['’]|the)\s*)?({run})(?![\w])", re.IGNORECASE)
+        self.before_cue = re.compile(
+            rf"(?<![\w’'&.\-])({run})\s+(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
+        self.apposition = re.compile(rf"(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})(?:\s+\w+)?\s*,?\s*$", re.IGNORECASE)
+        self.apposition_after = re.compile(rf"\s*,\s+(?:a|an|un|une|le|la)\s+(?:[\w-]+\s+){{0,3}}?(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.custody = re.compile(rf"(?:{'|'.join(sorted(org['custody_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.subject = re.compile(rf"(?:{'|'.join(org['regulator_subject'])})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.strong = cue_regex(lang, "strong_breach_terms")
@@ -173,6 +183,7 @@ class OrganizationComponent:
                 c = _clean(text, m.start(), m.end())
                 if c:
                     out.append(Mention(c[0], c[1], c[2], "pattern"))
+        out.extend(self._cue_mentions(doc))
         named_ends = {x.end: x for x in out}
         for m in _ACR_DEF.finditer(text):
             acr = m.group(2).strip(".")
@@ -195,6 +206,28 @@ class OrganizationComponent:
             if before is not None:
                 # "the Treasury Board Secretariat (SCT)": an acronym in another language follows a known name
                 out.extend(self._defined(text, m, (before.text, before.start, before.end), acr))
+        return out
+
+    def _cue_mentions(self, doc: Doc) -> list[Mention]:
+        """Names NER missed, read off the cues around them: "breach at LifeLabs", "X a été victime",
+        and the issuer right after a CNW dateline."""
+        text, r = doc.text, self.rules
+        out = []
+        for m in r.after_cue.finditer(text):
+            c = _clean(text, m.start(1), m.end(1))
+            if c:
+                out.append(Mention(c[0], c[1], c[2], "cue", 0.8))
+        for m in r.before_cue.finditer(text):
+            c = _clean(text, m.start(1), m.end(1))
+            if c and not (c[1] == 0 or text[c[1] - 1] == "\n") or (c and len(c[0].split()) > 1):
+                out.append(Mention(c[0], c[1], c[2], "cue", 0.8))
+        issuer_at = (doc._.meta or {}).get("dateline_end")
+        if issuer_at is not None:
+            m = r.name_run.match(text, issuer_at)
+            if m:
+                c = _clean(text, m.start(), m.end())
+                if c:
+                    out.append(Mention(c[0], c[1], c[2], "issuer"))
         return out
 
     @staticmethod
@@ -286,6 +319,9 @@ class OrganizationComponent:
             # the data was held by, or the attack hit, this organization: the strongest sign of the victim
             if any(r.custody.search(text[max(0, m.start - 50):m.start]) for m in mentions):
                 cue_bonus += 4.0
+            if any(r.apposition.search(text[max(0, m.start - 40):m.start]) or r.apposition_after.match(text, m.end)
+                   for m in mentions if m.source != "acronym"):
+                cue_bonus += 2.0  # "le fournisseur X", "X, a payroll provider": the supplier named as such
             for m in mentions:
                 if r.left.search(text[max(0, m.start - 40):m.start]) or r.right.match(text[m.end:m.end + 80]):
                     cue_bonus += 2.0
