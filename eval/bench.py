@@ -226,10 +226,11 @@ def main(argv=None) -> int:
     # -- cli end to end ------------------------------------------------------------------------
     paths = {k: write_jsonl(tmp / f"{k}.jsonl", v) for k, v in sets.items()}
     cli = {}
-    for k, p in paths.items():
-        cli[k] = run_child(CLI + ["extract", "--docs", str(p), "--output", str(tmp / f"{k}.out.jsonl")])
+    # one worker then two, back to back (the same code and rule files; others may be editing them)
+    cli["breach"] = run_child(CLI + ["extract", "--docs", str(paths["breach"]), "--output", str(tmp / "breach.out.jsonl")])
     cli_w2 = run_child(CLI + ["extract", "--docs", str(paths["breach"]), "--workers", "2",
                               "--output", str(tmp / "breach.w2.jsonl")])
+    cli["mix"] = run_child(CLI + ["extract", "--docs", str(paths["mix"]), "--output", str(tmp / "mix.out.jsonl")])
     same = (tmp / "breach.out.jsonl").read_bytes() == (tmp / "breach.w2.jsonl").read_bytes()
 
     # -- start-up to the first record ------------------------------------------------------------
