@@ -38,7 +38,7 @@ class DataTypeRules:
         rows = load_jsonl(lang, "data_types.jsonl")
         self.sens, self.insens, self.labels = split_patterns([(r["pattern"], r["code"]) for r in rows])
         neg = cues(lang)["data_type_negation"]
-        self.neg_before = re.compile(rf"(?<![\w])(?:{'|'.join(neg['negation_before'])})\b[^.;:]{{0,60}}$", re.IGNORECASE)
+        self.neg_before = re.compile(rf"(?<![\w])(?:{'|'.join(neg['negation_before'])})\b[^.;:]{{0,80}}$", re.IGNORECASE)
         self.neg_after = re.compile(rf"[^.;:]{{0,40}}?(?<![\w])(?:{'|'.join(neg['negation_after'])})(?![\w])", re.IGNORECASE)
         self.advice = re.compile(rf"(?<![\w])(?:{'|'.join(neg['advice'])})", re.IGNORECASE)
         self.caption = re.compile(r"\s*[:/|]\s*\S")
@@ -72,7 +72,8 @@ class DataTypesComponent:
         found: dict[str, DataTypeHit] = {}
         names = [(ent.start_char, ent.end_char) for ent in doc.ents]
         for s, e, code in hits:
-            if any(a <= s < b for a, b in names) and text[s:s + 1].isupper() and s > 0 and text[s - 1] not in "\n-•:":
+            if text[s:s + 1].isupper() and s > 0 and text[s - 1] not in "\n-•:" and (
+                    any(a <= s < b for a, b in names) or re.match(r" (?-i:[A-ZÉ])", text[e:e + 2])):
                 continue  # "Revenu Québec", "Nom de l'entreprise": part of a name, not a data type
             lo, hi = sentence_bounds(sents, s)
             if text[s:s + 1].isupper() and r.caption.match(text, e) and (s == 0 or text[s - 1] in "\n (["):
