@@ -24,6 +24,8 @@ from ..resources import alternation, cues
 from ._util import clause_bounds, sentence_bounds
 
 ROLES = ("incident", "discovered", "contained", "disclosed")
+NOUN_CUES = {"discovery", "découverte", "détection", "incident", "breach", "attack", "attaque", "fuite", "leak",
+             "theft", "vol", "intrusion", "cyberattaque", "violation", "brèche", "piratage", "hack"}
 
 if not Doc.has_extension("dates"):
     Doc.set_extension("dates", default=None)
@@ -146,9 +148,12 @@ class DatesComponent:
         for role, rx in r.role_res.items():
             # after the date: a discovery/containment/disclosure verb may come late ("c'est lundi que la
             # Ville a constaté..."), a breach noun only right after it ("le 3 mars, une intrusion...")
-            m = rx.search(text, e, min(ch, e + (40 if role == "incident" else 100)))
-            if m and m.start() - e < best_dist:
-                best, best_dist = role, m.start() - e
+            for m in rx.finditer(text, e, min(ch, e + (40 if role == "incident" else 100))):
+                if m.group(0).lower() in NOUN_CUES:
+                    continue  # "on January 24 to address the discovery of...": a noun after the date names no role
+                if m.start() - e < best_dist:
+                    best, best_dist = role, m.start() - e
+                break
         return best
 
     def is_future(self, text: str, s: int, lo: int) -> bool:
