@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import alternation, cue_regex, cues, load_jsonl
-from ..text import fold
+from ..text import fold, strip_accents
 from ._util import sentence_bounds
 from .agencies import gazetteer
 
@@ -92,7 +92,7 @@ class Group:
 
 
 def initials(name: str) -> str:
-    words = re.split(r"[\s\-–]+", re.sub(r"[’']", " ", name))
+    words = re.split(r"[\s\-–]+", re.sub(r"[’']", " ", strip_accents(name)))
     return "".join(w[0] for w in words if w and w.lower() not in _STOP_WORDS and w[0].isalpha()).upper()
 
 
@@ -286,12 +286,15 @@ class OrganizationComponent:
         """Mentions NER missed: every other occurrence of a group's names in the text."""
         for g in groups:
             have = {m.start for m in g.mentions}
+            # positions inside a mention (a set, not a scan of all mentions per match: that was quadratic)
+            covered = {i for x in g.mentions for i in range(x.start, x.end)}
             names = {m.text for m in g.mentions if len(m.text) >= 3 or m.text.isupper()}
             for name in sorted(names, key=len, reverse=True):
                 for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
-                    if m.start() not in have and not any(x.start <= m.start() < x.end for x in g.mentions):
+                    if m.start() not in have and m.start() not in covered:
                         g.mentions.append(Mention(name, m.start(), m.end(), "repeat", 0.0))
                         have.add(m.start())
+                        covered.update(range(m.start(), m.end()))
 
     def label_weight(self, g: Group) -> float:
         ner = [m.weight for m in g.mentions if m.source == "ner"]
