@@ -309,6 +309,7 @@ class OrganizationComponent:
         title_end = meta.get("title_end", 0)
         lead_end = sents[min(1, len(sents) - 1)][1]
         issuer_at = meta.get("dateline_end")
+        breach_sentence: dict = {}
         for g in groups:
             seen = set()
             mentions = [m for m in g.mentions if not (m.start in seen or seen.add(m.start))]
@@ -330,8 +331,10 @@ class OrganizationComponent:
                     cue_bonus += 2.0
                 if r.subject.search(text[max(0, m.start - 40):m.start]):
                     cue_bonus += 1.5
-                lo, hi = sentence_bounds(sents, m.start)
-                if r.strong.search(text, lo, hi) or r.breach.search(text, lo, hi):
+                b = sentence_bounds(sents, m.start)
+                if b not in breach_sentence:  # once per sentence, not once per mention (quadratic on long sentences)
+                    breach_sentence[b] = bool(r.strong.search(text, *b) or r.breach.search(text, *b))
+                if breach_sentence[b]:
                     strong_bonus += 0.75
             s += min(cue_bonus, 8.0) + min(strong_bonus, 3.0)
             if issuer_at is not None and any(issuer_at <= m.start < issuer_at + 200 for m in mentions):
