@@ -91,7 +91,7 @@ def _jsonld(soup) -> dict:
     for tag in soup.find_all("script", attrs={"type": "application/ld+json"})[:10]:
         try:
             data = json.loads(tag.string or "")
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):  # broken or deeply nested JSON-LD: ignored
             continue
         items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
         for item in items:
