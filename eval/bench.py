@@ -313,6 +313,9 @@ def main(argv=None) -> int:
         print(json.dumps(res, ensure_ascii=False))
     else:
         print(" ".join(f"{k}={v}" for k, v in summary.items()), flush=True)
+    import shutil
+
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
