@@ -20,6 +20,25 @@ def _vocabulary():
     return alternation(tuple(terms))
 
 
+SHORT_TEXT = 1200  # characters
+
+
+@lru_cache(maxsize=None)
+def _strong():
+    terms: list[str] = []
+    for lang in LANGUAGES:
+        terms += cues(lang)["strong_breach_terms"]
+    return alternation(tuple(terms))
+
+
 def passes(text: str, language: str | None = None) -> bool:
-    """True when the text may report a breach and deserves the full pipeline."""
-    return _vocabulary().search(text) is not None
+    """True when the text may report a breach and deserves the full pipeline: one strong term
+    ("fuite de données", "data breach", "cyberattaque"...) or at least two weaker ones."""
+    if _strong().search(text) is not None:
+        return True
+    found = _vocabulary().finditer(text)
+    if next(found, None) is None:
+        return False
+    # a short text (a lead, a brief) with one breach word is cheap to look at; a long article with
+    # a single weak word ("leaked draft", "attaque" in sports) is ordinary news
+    return len(text) < SHORT_TEXT or next(found, None) is not None

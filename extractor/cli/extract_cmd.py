@@ -65,7 +65,7 @@ def extract(
     if workers > 1:
         from ..parallel import extract_parallel
 
-        records = extract_parallel(items, workers=workers, batch_size=batch_size)
+        records = extract_parallel(items, workers=workers, batch_size=batch_size, prefilter=not no_prefilter)
     else:
         records = extractor.extract_many(items)
     if sys.stderr.isatty() and output not in (None, "-"):

@@ -38,7 +38,7 @@ def cues(lang: str) -> dict:
 @lru_cache(maxsize=None)
 def alternation(patterns: tuple, flags: int = re.IGNORECASE, word_bounded: bool = True) -> re.Pattern:
     """One compiled regex matching any of `patterns` (regex fragments), longest alternatives first."""
-    ordered = sorted(set(patterns), key=len, reverse=True)
+    ordered = sorted(set(patterns), key=lambda p: (-len(p), p))  # deterministic whatever the hash seed
     body = "|".join(f"(?:{p})" for p in ordered)
     if word_bounded:
         body = rf"(?<![\w])(?:{body})(?![\w])"
