@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Iterable, Iterator, Optional, Union
 
 from . import __version__

@@ -28,26 +28,3 @@ def fold(s: str, *, drop_articles: bool = True, drop_legal: bool = False) -> str
 
 def squeeze(s: str) -> str:
     return _SPACES.sub(" ", s).strip()
-
-
-def sentence_of(doc, start: int, end: int):
-    """The spaCy sentence containing the character span (falls back to the whole doc)."""
-    span = doc.char_span(start, end, alignment_mode="expand")
-    if span is None:
-        return None
-    try:
-        return span.sent
-    except ValueError:
-        return None
-
-
-def clause_bounds(text: str, start: int, end: int, lo: int, hi: int, breaks: re.Pattern) -> tuple[int, int]:
-    """The clause (between clause breaks) of [lo, hi) that contains [start, end)."""
-    left, right = lo, hi
-    for m in breaks.finditer(text, lo, hi):
-        if m.end() <= start:
-            left = m.end()
-        elif m.start() >= end:
-            right = m.start()
-            break
-    return left, right

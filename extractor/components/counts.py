@@ -20,6 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import alternation, cue_regex, cues, load_json, load_jsonl
+from ._util import sentence_bounds
 
 SEP = "[ \u00a0\u202f\u2009\u2007]"
 _DIGITS = re.compile(
@@ -100,7 +101,7 @@ class CountRules:
         self.approx_re = re.compile(
             rf"(?<![\w])(?:une?|a|about a|some|environ une?|près d['’]une?)\s+({'|'.join(sorted(approx, key=len, reverse=True))})(?:s)?(?![\w])",
             re.IGNORECASE) if approx else None
-        self.pair_re = re.compile(rf"[^.;\d]{{0,40}}?\b(?:à|to|pour|jusqu['’]à)\s+(?:\w+\s+)?\d", re.IGNORECASE)
+        self.pair_re = re.compile(r"[^.;\d]{0,40}?\b(?:à|to|pour|jusqu['’]à)\s+(?:\w+\s+)?\d", re.IGNORECASE)
 
     # -- numbers ---------------------------------------------------------------
     def digits_value(self, m: re.Match, text: str) -> tuple[Optional[float], int]:
@@ -220,7 +221,7 @@ class CountsComponent:
                 continue
             if re.match(r"^(?:e|er|ère|re|ème|st|nd|rd|th)\b", after):
                 continue
-            lo, hi = _sentence_bounds(sents, num_start)
+            lo, hi = sentence_bounds(sents, num_start)
             um = r.after_re.match(text, num_end)
             unit, unit_class, end = None, None, num_end
             if um:
@@ -264,7 +265,7 @@ class CountsComponent:
         for c in cands:
             freq[c.value] = freq.get(c.value, 0) + 1
         for c in cands:
-            lo, hi = _sentence_bounds(sents, c.num_start)
+            lo, hi = sentence_bounds(sents, c.num_start)
             sentence = text[lo:hi]
             s = 3.0 if c.unit_class == "people" else 2.0
             if r.context.search(sentence) or r.breach.search(sentence):
@@ -303,10 +304,3 @@ class CountsComponent:
             best.qualifier = qual
         doc._.victims = best
         return doc
-
-
-def _sentence_bounds(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
-    for s, e in sents:
-        if s <= pos < e:
-            return s, e
-    return 0, 10**9
