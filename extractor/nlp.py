@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import sys
+import re
 import threading
 from pathlib import Path
 from typing import Optional
@@ -157,8 +158,13 @@ class _RegexCache:
         import _sre
         from re import _compiler, _parser
 
-        tree = _parser.parse(p, flags)
-        code = _compiler._code(tree, flags)
+        try:
+            tree = _parser.parse(p, flags)
+            code = _compiler._code(tree, flags)
+        except re.error:
+            raise
+        except Exception:  # another Python's internals: never let the cache break compilation
+            return self._orig(p, flags)
         groupindex = tree.state.groupdict
         indexgroup = [None] * tree.state.groups
         for k, i in groupindex.items():
@@ -169,7 +175,7 @@ class _RegexCache:
 
     def install(self) -> "_RegexCache":
         """Route `re`'s compilation of large patterns through this cache (idempotent)."""
-        if self.dir is not None and self._orig is None:
+        if self.dir is not None and self._orig is None and (3, 11) <= sys.version_info[:2] <= (3, 13):
             from re import _compiler
 
             self._orig = _compiler.compile

@@ -38,8 +38,12 @@ def test_generator_is_deterministic_and_mixed():
     assert len({d["id"] for d in a}) == len(a)
     # breach articles carry breach vocabulary; most ordinary news does not, a few do
     assert all(passes(d["text"]) for d in breach)
-    ordinary_pass = sum(passes(d["text"]) for d in a if not d["bench_breach"])
-    assert 0 < ordinary_pass < 0.15 * (len(a) - len(breach))
+    ordinary = [d for d in a if not d["bench_breach"]]
+    # the mix has decoys (ordinary news with a breach-like word), and the prefilter lets few through
+    from extractor.prefilter import _vocabulary
+
+    assert sum(_vocabulary().search(d["text"]) is not None for d in ordinary) > 0
+    assert sum(passes(d["text"]) for d in ordinary) < 0.15 * len(ordinary)
     assert all(d["bench_breach"] for d in benchgen.generate(20, 1, "breach"))
 
 
