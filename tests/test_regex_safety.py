@@ -204,10 +204,6 @@ def _run_worker(start: int, env: dict, report: dict) -> int | None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "known quadratic patterns (reported): a [0-9]+ / \\d+ with no left boundary on a 40,000-digit run "
-    "(cues negative_terms '[0-9]+ ?%', relevance percent: 143 s), org_patterns '[A-Z...][\\w...]*(...){0,4} ...' "
-    "on long letter runs, counts after_re/not_after on long whitespace runs"))
 def test_no_regex_backtracks_catastrophically():
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     report = {"slow": [], "bad": set(), "runs": 0, "patterns": 0, "done": False, "stderr": ""}
@@ -218,7 +214,7 @@ def test_no_regex_backtracks_catastrophically():
             break
         start = hung + 1
     assert "Traceback" not in report["stderr"], report["stderr"][-3000:]
-    assert report["done"], report["stderr"][-2000:]
+    assert report["done"], "\n".join(report["slow"]) + report["stderr"][-2000:]
     assert not report["bad"], "patterns that do not compile:\n" + "\n".join(sorted(report["bad"]))
     new = [x for x in report["slow"] if x.split(" ", 3)[-1] not in KNOWN_SLOW]
     assert not new, "slow patterns:\n" + "\n".join(report["slow"])

@@ -36,7 +36,8 @@ def split_patterns(patterns: list[tuple[str, str]]) -> tuple[re.Pattern | None, 
             sens.append(group)
         else:
             insens.append(group)
-    wrap = lambda parts, flags: re.compile(rf"(?<![\w])(?:{'|'.join(parts)})(?![\w])", flags) if parts else None
+    # (?=\w): every name and term starts with a letter or digit, so most positions fail at once
+    wrap = lambda parts, flags: re.compile(rf"(?<![\w])(?=\w)(?:{'|'.join(parts)})(?![\w])", flags) if parts else None
     return wrap(sens, 0), wrap(insens, re.IGNORECASE), labels
 
 

@@ -79,7 +79,7 @@ class AgencyRules:
         places = "|".join(sorted((re.escape(p) for p in self.jurisdiction), key=len, reverse=True))
         self.place_re = re.compile(rf"(?<![\w])({places})(?![\w])", re.IGNORECASE)
         conj = "|".join(sorted((re.escape(p) for p in conj_places), key=len, reverse=True))
-        self.conjoined = re.compile(rf"\s*(?:,|et|and)\s+(?:de\s+(?:la\s+|l['’])?|du\s+|of\s+|for\s+)?({conj})(?![\w])", re.IGNORECASE)
+        self.conjoined = re.compile(rf"(?<!\s)\s{{0,3}}(?:,|et|and)\s{{1,3}}(?:de\s{{1,3}}(?:la\s{{1,3}}|l['’])?|du\s{{1,3}}|of\s{{1,3}}|for\s{{1,3}})?({conj})(?![\w])", re.IGNORECASE)
         self.lang = lang
         self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
         self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)

@@ -66,7 +66,7 @@ class CountRules:
         unit_alt = alternation(tuple(re.escape(r["pattern"]) for r in units), re.IGNORECASE, False).pattern
         fillers = "|".join(sorted((re.escape(f) for f in nums["fillers"]), key=len, reverse=True))
         self.after_re = re.compile(
-            rf"\s*(?:(?:{fillers})(?:\s+|(?<=['’])))?(?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]+|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]*))\s+){{0,4}}?({unit_alt})(?![\w])",
+            rf"(?<!\s)\s{{0,3}}(?:(?:{fillers})(?:\s{{1,3}}|(?<=['’])))?(?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]{{1,30}}|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]{{0,30}}))\s{{1,3}}){{0,4}}?({unit_alt})(?![\w])",
             re.IGNORECASE,
         )
         self.before_re = re.compile(
@@ -85,7 +85,7 @@ class CountRules:
             q: re.compile(rf"(?<![\w])(?:{'|'.join(sorted(v, key=len, reverse=True))})\s*$", re.IGNORECASE)
             for q, v in c["qualifiers"].items()
         }
-        self.or_more = re.compile(r"\s*(?:ou plus|et plus|or more|and more|plus)\b", re.IGNORECASE)
+        self.or_more = re.compile(r"(?<!\s)\s{0,3}(?:ou plus|et plus|or more|and more|plus)\b", re.IGNORECASE)
         self.revision = cue_regex(lang, "revision")
         self.context = cue_regex(lang, "incident_terms")
         self.breach = cue_regex(lang, "breach_terms")
@@ -93,8 +93,8 @@ class CountRules:
         self.month_re = re.compile(rf"^{SEP}*(?:{'|'.join(sorted(months, key=len, reverse=True))})\b", re.IGNORECASE)
         self.month_before = re.compile(rf"\b(?:{'|'.join(sorted(months, key=len, reverse=True))})\.?{SEP}*$", re.IGNORECASE)
         self.not_before = re.compile(rf"(?:{'|'.join(nums['not_victims_before'])})\s+(?:les\s+|the\s+|ces\s+|these\s+)?$", re.IGNORECASE)
-        self.not_after = re.compile(rf"\s*(?:{'|'.join(nums['not_victims_after'])})", re.IGNORECASE)
-        self.total_re = re.compile(rf"\d[\d\s\u00a0\u202f.,]*(?:\s*(?:million|millions|M))?(?:\s+\w+)?\s+(?:{'|'.join(nums['total_markers'])})\s+$", re.IGNORECASE)
+        self.not_after = re.compile(rf"(?<!\s)\s{{0,3}}(?:{'|'.join(nums['not_victims_after'])})", re.IGNORECASE)
+        self.total_re = re.compile(rf"(?<![\d\s\u00a0\u202f.,])\d[\d\s\u00a0\u202f.,]{{0,15}}(?:\s?(?:million|millions|M))?(?:\s\w{{1,20}})?\s{{1,3}}(?:{'|'.join(nums['total_markers'])})\s{{1,3}}$", re.IGNORECASE)
         self.all_re = re.compile(r"(?:\ball|\btous les|\btoutes les|\bl['’]ensemble des|\bchacun des|\beach of(?: the)?|\bevery)\s+$", re.IGNORECASE)
         approx = nums.get("approx_words", {})
         self.approx_words = {k.lower(): v for k, v in approx.items()}

@@ -41,7 +41,7 @@ class DataTypeRules:
         self.neg_before = re.compile(rf"(?<![\w])(?:{'|'.join(neg['negation_before'])})\b[^.;:]{{0,80}}$", re.IGNORECASE)
         self.neg_after = re.compile(rf"[^.;:]{{0,40}}?(?<![\w])(?:{'|'.join(neg['negation_after'])})(?![\w])", re.IGNORECASE)
         self.advice = re.compile(rf"(?<![\w])(?:{'|'.join(neg['advice'])})", re.IGNORECASE)
-        self.caption = re.compile(r"\s*[:/|]\s*\S")
+        self.caption = re.compile(r"(?<!\s)\s{0,3}[:/|]\s{0,3}\S")
         self.channel = re.compile(rf"(?<![\w])(?:{'|'.join(neg['channel_before'])})\s+(?:\w+\s+)?$", re.IGNORECASE)
         self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
         self.context = cue_regex(lang, "data_context", word_bounded=False)

@@ -67,7 +67,7 @@ class DateRules:
         self.future = re.compile(rf"(?<![\w])(?:{'|'.join(d.get('future_markers', ['(?!x)x']))})(?![\w])[^.;\d]{{0,50}}$", re.IGNORECASE)
         self.role_res = {role: alternation(tuple(d["roles"][role]), re.IGNORECASE, False) for role in ROLES}
         self.breaks = alternation(tuple(cues(lang)["clause_break"]), re.IGNORECASE, False)
-        self.range_join = re.compile(r"\s*(?:et|and|au|to|à|–|-|—|through)\s*(?:le\s+|the\s+)?", re.IGNORECASE)
+        self.range_join = re.compile(r"(?<!\s)\s{0,3}(?:et|and|au|to|à|–|-|—|through)\s{0,3}(?:le\s{1,3}|the\s{1,3})?", re.IGNORECASE)
         self.range_start = re.compile(
             r"(?:(?:\bentre|\bbetween)\s+(?:le\s+|the\s+)?|(?:\bdu|\bfrom|\bentre le|\bbetween)\s+\d{1,2}(?:er|st|nd|rd|th)?\s*(?:au|to|et|and|-|–)\s+)$",
             re.IGNORECASE)

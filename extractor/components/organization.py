@@ -116,7 +116,7 @@ class OrgRules:
         self.before_cue = re.compile(
             rf"(?<![\w’'&.\-])({run})\s+(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.apposition = re.compile(rf"(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})(?:\s+\w+)?\s*,?\s*$", re.IGNORECASE)
-        self.apposition_after = re.compile(rf"\s*,\s+(?:a|an|un|une|le|la)\s+(?:[\w-]+\s+){{0,3}}?(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})\b", re.IGNORECASE)
+        self.apposition_after = re.compile(rf"(?<!\s)\s{{0,2}},\s{{1,3}}(?:a|an|un|une|le|la)\s{{1,3}}(?:[\w-]{{1,30}}\s{{1,3}}){{0,3}}?(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.custody = re.compile(rf"(?:{'|'.join(sorted(org['custody_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.subject = re.compile(rf"(?:{'|'.join(org['regulator_subject'])})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.strong = cue_regex(lang, "strong_breach_terms")
