@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Optional, Union
 
@@ -33,6 +34,25 @@ class Prepared:
     language: str
     source: Source
     meta: dict
+
+
+_LONG_RUN = re.compile(r"\S{%d,}" % 100)
+
+
+def for_tokenizer(text: str) -> str:
+    """The text spaCy sees: the same length, but a run of 100+ characters without a space (a URL
+    gone wrong, 50,000 parentheses) gets a space every 100 characters. spaCy's tokenizer is
+    quadratic on such runs; offsets stay the same, so evidence still points into the real text."""
+    if _LONG_RUN.search(text) is None:
+        return text
+    return _LONG_RUN.sub(lambda m: _space_every(m.group(0), 100), text)
+
+
+def _space_every(run: str, n: int) -> str:
+    chars = list(run)
+    for i in range(n - 1, len(chars), n):
+        chars[i] = " "
+    return "".join(chars)
 
 
 def _evidence(text: str, start: int, end: int) -> Evidence:
@@ -209,7 +229,7 @@ class Extractor:
             nlp = get_nlp(lang)
             docs = []
             for i in idxs:
-                d = nlp.make_doc(preps[i].text[:MAX_CHARS])
+                d = nlp.make_doc(for_tokenizer(preps[i].text[:MAX_CHARS]))
                 d._.meta = preps[i].meta
                 docs.append(d)
             for i, sdoc in zip(idxs, nlp.pipe(docs, batch_size=self.batch_size)):

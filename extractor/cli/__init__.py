@@ -26,8 +26,23 @@ from . import incident_cmds  # noqa: E402,F401  import, show, merge, split, rema
 from . import bench_cmd  # noqa: E402,F401  bench
 
 
+def _terminate_as_interrupt() -> None:
+    """SIGTERM unwinds like Ctrl-C, so partial outputs are removed on the way out
+    (`ingest --every` installs its own handler: it finishes the current item first)."""
+    import signal
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, _raise)
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every error a user can cause ends as one line on stderr and an exit code."""
+    _terminate_as_interrupt()
     try:
         rv = app(args=argv, standalone_mode=False)
     except ExtractorError as err:

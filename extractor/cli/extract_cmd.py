@@ -45,6 +45,12 @@ def extract(
 
     if (source is None) == (docs is None):
         raise typer.BadParameter("give either one SOURCE (URL, file or -) or --docs FILE")
+    if output not in (None, "-"):
+        parent = Path(output).resolve().parent
+        if not parent.is_dir():
+            raise InputError(f"cannot write {output}: no such directory {parent}")
+        if Path(output).is_dir():
+            raise InputError(f"cannot write {output}: it is a directory")
     extractor = Extractor(batch_size=batch_size, prefilter=not no_prefilter)
     if source is not None:
         doc = read_source(source, allow_private=allow_private)
