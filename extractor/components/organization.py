@@ -100,7 +100,10 @@ class OrgRules:
     def __init__(self, lang: str):
         self.lang = lang
         c = cues(lang)
-        self.patterns = [re.compile(r["pattern"]) for r in load_jsonl(lang, "org_patterns.jsonl")]
+        # both languages' institutional patterns: English articles name Québec bodies in French
+        other = "en" if lang == "fr" else "fr"
+        rows = list(load_jsonl(lang, "org_patterns.jsonl")) + list(load_jsonl(other, "org_patterns.jsonl"))
+        self.patterns = [re.compile(p) for p in dict.fromkeys(r["pattern"] for r in rows)]
         org = c["organization"]
         self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.right = re.compile(rf"^\s*(?:,[^,]{{0,60}},\s*)?(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
@@ -184,6 +187,10 @@ class OrganizationComponent:
                 if c:
                     out.append(Mention(c[0], c[1], c[2], "pattern"))
         out.extend(self._cue_mentions(doc))
+        # brand names NER often misses: CamelCase words named at least twice (LifeLabs, PowerSchool)
+        for word, spots in _camel_words(text).items():
+            if len(spots) >= 2:
+                out.extend(Mention(word, s_, s_ + len(word), "camel", 0.8) for s_ in spots)
         named_ends = {x.end: x for x in out}
         for m in _ACR_DEF.finditer(text):
             acr = m.group(2).strip(".")
@@ -297,7 +304,7 @@ class OrganizationComponent:
                         covered.update(range(m.start(), m.end()))
 
     def label_weight(self, g: Group) -> float:
-        ner = [m.weight for m in g.mentions if m.source == "ner"]
+        ner = [m.weight for m in g.mentions if m.source in ("ner", "cue", "camel", "issuer")]
         if any(m.source in ("pattern", "gazetteer", "definition") for m in g.mentions):
             return 1.0
         return sum(ner) / len(ner) if ner else 0.5
@@ -380,7 +387,8 @@ class OrganizationComponent:
             return doc
         self.add_repeats(doc.text, groups)
         self.score(doc, groups)
-        best = max(groups, key=lambda g: (g.score, -g.first))
+        # on a tie, the more organization-like candidate (institutional pattern, gazetteer, ORG label)
+        best = max(groups, key=lambda g: (g.score, self.label_weight(g), -g.first))
         if best.score <= 0:
             doc._.organization = None
             return doc
@@ -407,6 +415,16 @@ class OrganizationComponent:
             "groups": groups,
         }
         return doc
+
+
+_CAMEL = re.compile(r"(?<![\w’'&.-])[A-Z][a-z]+(?:[A-Z][a-z]+)+(?![\w’'&-])")
+
+
+def _camel_words(text: str) -> dict:
+    spots: dict = {}
+    for m in _CAMEL.finditer(text):
+        spots.setdefault(m.group(0), []).append(m.start())
+    return spots
 
 
 def _starts_with(key: str, names: set) -> bool:
