@@ -1,34 +1,10 @@
 """Golden cases of the `counts` stage, French and English (tests/golden/{fr,en}/counts.jsonl),
 through the public API: `Extractor().extract(doc)` and the record it returns."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent / "golden"))
-from _golden import case_id, cases_of, check, report  # noqa: E402
+from _golden import stage_tests  # noqa: E402
 
-STAGE = "counts"
-CASES = cases_of(STAGE)
-
-
-@pytest.fixture(scope="module")
-def extractor():
-    from extractor.pipeline import Extractor
-
-    return Extractor()
-
-
-def test_both_languages_have_cases():
-    assert {lang for lang, _ in CASES} == {"fr", "en"}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("item", CASES, ids=case_id)
-def test_golden(item, extractor):
-    lang, case = item
-    problems = check(STAGE, lang, case, extractor)
-    assert not problems, report(STAGE, lang, case, problems)
+test_both_languages_have_cases, test_golden = stage_tests("counts")

@@ -184,3 +184,33 @@ def check(stage: str, lang: str, case: dict, extractor=None) -> list[str]:
 def report(stage: str, lang: str, case: dict, problems: list[str]) -> str:
     src = case.get("text") or case.get("html", "")
     return f"[{lang}/{stage}] {case['why']}\n  input: {src!r}\n  " + "\n  ".join(problems)
+
+
+def stage_tests(stage: str, *, needs_extractor: bool = True):
+    """The two tests every stage module runs on its golden files (French and English).
+
+    A stage module does ``test_both_languages_have_cases, test_golden = stage_tests("counts")``;
+    stages that need the extractor share one per module through the ``extractor`` fixture.
+    """
+    import pytest
+
+    cases = cases_of(stage)
+
+    def test_both_languages_have_cases():
+        assert {lang for lang, _ in cases} == {"fr", "en"}
+
+    if needs_extractor:
+        @pytest.mark.slow
+        @pytest.mark.parametrize("item", cases, ids=case_id)
+        def test_golden(item, extractor):
+            lang, case = item
+            problems = check(stage, lang, case, extractor)
+            assert not problems, report(stage, lang, case, problems)
+    else:
+        @pytest.mark.parametrize("item", cases, ids=case_id)
+        def test_golden(item):
+            lang, case = item
+            problems = check(stage, lang, case)
+            assert not problems, report(stage, lang, case, problems)
+
+    return test_both_languages_have_cases, test_golden
