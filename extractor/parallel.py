@@ -22,7 +22,15 @@ _worker = None
 
 def _init(batch_size: int, prefilter: bool) -> None:
     global _worker
+    import signal
+
     from .pipeline import Extractor
+
+    # A forked worker inherits the CLI's handlers (SIGTERM raised as KeyboardInterrupt to clean up
+    # partial outputs). The pool stops its workers with SIGTERM: they must simply end, never unwind
+    # while holding a queue lock (which hangs the parent), and Ctrl-C is the parent's to handle.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     _worker = Extractor(batch_size=batch_size, prefilter=prefilter)
 
