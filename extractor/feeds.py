@@ -62,6 +62,16 @@ class ParsedFeed:
 _DECL_START = re.compile(r"<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)\b", re.I)
 
 
+
+def _end_of_open_section(text: str, pos: int, at: int, n: int):
+    """If `at` lies inside a CDATA section or a comment opened after `pos`, where that section ends."""
+    for opener, closer in (("<![CDATA[", "]]>"), ("<!--", "-->")):
+        start = text.rfind(opener, pos, at)
+        if start != -1 and text.find(closer, start, at) == -1:
+            end = text.find(closer, at)
+            return n if end == -1 else end + len(closer)
+    return None
+
 def strip_doctype(text: str) -> tuple[str, int]:
     """Remove every DOCTYPE (with its internal subset) and stray ENTITY/ELEMENT/ATTLIST/NOTATION
     declaration. Returns (text, number removed). Linear time; quotes, comments and ``]`` inside
@@ -76,17 +86,8 @@ def strip_doctype(text: str) -> tuple[str, int]:
             out.append(text[pos:])
             break
         # a declaration inside a CDATA section or a comment is text: leave it
-        cdata = text.rfind("<![CDATA[", pos, m.start())
-        if cdata != -1 and text.find("]]>", cdata, m.start()) == -1:
-            end = text.find("]]>", m.start())
-            end = n if end == -1 else end + 3
-            out.append(text[pos:end])
-            pos = end
-            continue
-        comment = text.rfind("<!--", pos, m.start())
-        if comment != -1 and text.find("-->", comment, m.start()) == -1:
-            end = text.find("-->", m.start())
-            end = n if end == -1 else end + 3
+        end = _end_of_open_section(text, pos, m.start(), n)
+        if end is not None:
             out.append(text[pos:end])
             pos = end
             continue

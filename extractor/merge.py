@@ -342,24 +342,22 @@ def _load_reps(conn, report_ids: Iterable[int]) -> dict[int, Rep]:
     return out
 
 
-def _incidents_with_keys(conn, keys: Iterable[str]) -> set[str]:
-    keys = sorted(set(keys))
-    found: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        q = f"SELECT DISTINCT incident_id FROM incident_keys WHERE key IN ({','.join('?' * len(chunk))})"
-        found.update(r[0] for r in conn.execute(q, chunk))
+def _select_in(conn, query: str, values: Iterable) -> set:
+    """First column of `query` (with one `IN ({})` placeholder) over `values`, 500 at a time (SQLite's limit)."""
+    values = sorted(set(values))
+    found: set = set()
+    for i in range(0, len(values), 500):
+        chunk = values[i:i + 500]
+        found.update(r[0] for r in conn.execute(query.format(",".join("?" * len(chunk))), chunk))
     return found
 
 
+def _incidents_with_keys(conn, keys: Iterable[str]) -> set[str]:
+    return _select_in(conn, "SELECT DISTINCT incident_id FROM incident_keys WHERE key IN ({})", keys)
+
+
 def _reports_of(conn, incident_ids: Iterable[str]) -> set[int]:
-    ids = sorted(set(incident_ids))
-    out: set[int] = set()
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        q = f"SELECT report_id FROM incident_reports WHERE incident_id IN ({','.join('?' * len(chunk))})"
-        out.update(r[0] for r in conn.execute(q, chunk))
-    return out
+    return _select_in(conn, "SELECT report_id FROM incident_reports WHERE incident_id IN ({})", incident_ids)
 
 
 def _fallback_neighbours(conn, rep: Rep, backend_name: str) -> set[int]:
