@@ -5,7 +5,9 @@
         | .venv/bin/python eval/report_table.py
     .venv/bin/python eval/report_table.py saved.json --all      # add the all-languages column of each corpus
 
-One column per corpus and language (fr, en), one row per figure. Needs only the standard library.
+One column per corpus and language (fr, en), one row per figure; when a train and a dev corpus are
+both given, a dev − train column per language (a figure far below train on dev was fitted to the
+articles of train, not to language). Needs only the standard library.
 """
 
 from __future__ import annotations
@@ -48,13 +50,20 @@ def markdown_table(data: dict, with_all: bool = False) -> str:
             columns.append((f"{corpus_name(path)} {scope} ({c['documents']} docs, {c['incidents']} inc.)", report, scope))
     if not columns:
         raise ValueError("no corpus figures in the input")
-    lines = ["| figure | " + " | ".join(h for h, _, _ in columns) + " |",
-             "| --- | " + " | ".join("---:" for _ in columns) + " |"]
+    by_name = {corpus_name(p): r for p, r in data["corpora"].items()}
+    gap_scopes = [s for s in ("fr", "en") if "train" in by_name and "dev" in by_name
+                  and s in by_name["train"]["figures"] and s in by_name["dev"]["figures"]]
+    headers = [h for h, _, _ in columns] + [f"dev − train {s}" for s in gap_scopes]
+    lines = ["| figure | " + " | ".join(headers) + " |",
+             "| --- | " + " | ".join("---:" for _ in headers) + " |"]
     for name in columns[0][1]["figures"][columns[0][2]]:  # the order `incidents eval` gives them
         cells = []
         for _, report, scope in columns:
             v = report["figures"][scope].get(name)
             cells.append("n/a" if v is None else f"{v:.2f}")
+        for s in gap_scopes:
+            a, b = by_name["train"]["figures"][s].get(name), by_name["dev"]["figures"][s].get(name)
+            cells.append("n/a" if a is None or b is None else f"{b - a:+.2f}")
         lines.append(f"| {LABELS.get(name, name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -148,15 +148,8 @@ CASES = {
 }
 
 
-# Known hang, reported (not ours to fix): spaCy's tokenizer is quadratic on one long run of
-# punctuation without spaces; 100,000 parentheses take minutes in nlp.make_doc (pipeline._run).
-KNOWN_HANGS: set[str] = set()
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_document(ex, schema, name):
-    if name in KNOWN_HANGS:
-        pytest.skip("known hang in spaCy's tokenizer on a 100,000-character punctuation run (reported)")
     rec, err = run_case(ex, schema, CASES[name])
     if name.startswith(("text_5mb", "token_1mb_with")) and rec is not None:
         # only the first MAX_CHARS characters are analysed; evidence points into the full text

@@ -13,9 +13,19 @@ from ..errors import GateError, InputError
 from .app import app
 
 
+def default_corpora() -> list[Path]:
+    """../shared/corpus/train.jsonl and dev.jsonl, beside the working directory or the source tree."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        found = [root.parent / "shared" / "corpus" / f"{name}.jsonl" for name in ("train", "dev")]
+        if all(p.is_file() for p in found):
+            return found
+    raise InputError("no gold corpus given and ../shared/corpus/{train,dev}.jsonl not found: "
+                     "give the corpora to score (incidents eval GOLD.jsonl ...)")
+
+
 @app.command("eval")
 def eval_command(
-    gold: List[Path] = typer.Argument(..., help="Gold corpora (JSONL, the ../shared/README.md format), each scored on its own.", show_default=False),
+    gold: Optional[List[Path]] = typer.Argument(None, help="Gold corpora (JSONL, the ../shared/README.md format), each scored on its own. Default: ../shared/corpus/train.jsonl and dev.jsonl.", show_default=False),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: {\"corpora\": {PATH: report}, \"check\": ...}."),
     errors: bool = typer.Option(True, "--errors/--no-errors", help="List each wrong value (doc id, field, got, expected, evidence)."),
     check: Optional[Path] = typer.Option(None, "--check", metavar="BASELINE", help="Fail (exit 6) when a figure drops below its floor in BASELINE (eval/baseline.json)."),
@@ -25,11 +35,15 @@ def eval_command(
     """Score the extractor on gold corpora: relevance, organization, victim count, dates, data types, agencies.
 
     The table shows each figure overall and per language (fr, en); errors are listed above it.
+    With several corpora, the output ends with them side by side (a column per corpus and language)
+    and, for train and dev, the dev - train gap of every figure: a rule that helps train and not dev
+    was fitted to articles, not to language.
     """
-    from ..evaluate import (check_report, evaluate_docs, format_errors, format_table, load_baseline,
-                            load_gold)
+    from ..evaluate import (check_report, evaluate_docs, format_errors, format_side_by_side, format_table,
+                            load_baseline, load_gold)
 
     # Read every input first, so that a bad file fails before the (slow) extractor loads.
+    gold = list(gold or default_corpora())
     corpora = [(str(p), load_gold(p)) for p in gold]
     baseline = load_baseline(check) if check is not None else None
     if len({str(Path(p).resolve()) for p, _ in corpora}) != len(corpora):
@@ -56,6 +70,8 @@ def eval_command(
             if errors:
                 blocks.append(format_errors(r))
             blocks.append(format_table(r))
+        if len(reports) > 1:
+            blocks.append(format_side_by_side(reports))
         sys.stdout.write("\n\n".join(blocks) + "\n")
     sys.stdout.flush()
     if failures:
