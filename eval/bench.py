@@ -182,7 +182,7 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="incidents-bench-"))
     res: dict = {"load_before": loadavg(), "cpus": os.cpu_count(), "docs": args.docs, "breach_docs": n_breach,
                  "words_mix": words(mix), "words_breach": words(breach), "quick": args.quick}
-    say(f"incidents bench: {args.docs} mixed documents ({sum(d['bench_breach'] for d in mix)} breach), "
+    say(f"bench: {args.docs} mixed documents ({sum(d['bench_breach'] for d in mix)} breach), "
         f"{n_breach} breach articles, seed {args.seed}; {os.cpu_count()} cpus, load {res['load_before']}")
 
     # -- in this process, interleaved so that a change of machine load hits every figure alike ---

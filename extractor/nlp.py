@@ -198,11 +198,12 @@ class _RegexCache:
         return False
 
 
-# Installed when this module is first imported, before spaCy and our components compile their
-# patterns (the pipeline imports this module first): the French token_match (~3 s), spaCy's
-# and our own large alternations (~0.4 s more). Only patterns of REGEX_CACHE_MIN_CHARS or more
-# go through it; `re`'s own cache still answers first.
-_regex_cache = _RegexCache(cache_dir()).install()
+# Used only while a pipeline loads (see `load`): that is when spaCy's French token_match (~3 s)
+# and spaCy's and our own large alternations (~0.4 s more) compile. It routes `re`'s compilation
+# through the cache for that span alone and puts `re` back as it was afterwards, so importing or
+# using `extractor` changes nothing in the rest of a user's program. Only patterns of
+# REGEX_CACHE_MIN_CHARS or more go through it; `re`'s own cache still answers first.
+_regex_cache = _RegexCache(cache_dir())
 
 
 # -- pipelines ------------------------------------------------------------------------
@@ -221,16 +222,17 @@ def load(lang: str):
 
     started = time.perf_counter()
     before = dict(_regex_cache.stats)
-    import spacy
+    with _regex_cache:  # the loading span only; `re` is itself again when it ends
+        import spacy
 
-    from . import components  # noqa: F401  registers our factories
+        from . import components  # noqa: F401  registers our factories
 
-    nlp = spacy.load(MODELS[lang], exclude=UNUSED)
-    if "senter" in nlp.disabled:
-        nlp.enable_pipe("senter")
-    for comp in OUR_COMPONENTS:
-        nlp.add_pipe(comp)
-    nlp.max_length = MAX_CHARS + 10
+        nlp = spacy.load(MODELS[lang], exclude=UNUSED)
+        if "senter" in nlp.disabled:
+            nlp.enable_pipe("senter")
+        for comp in OUR_COMPONENTS:
+            nlp.add_pipe(comp)
+        nlp.max_length = MAX_CHARS + 10
     last_load_stats[lang] = {k: v - before[k] for k, v in _regex_cache.stats.items()}
     last_load_stats[lang]["seconds"] = round(time.perf_counter() - started, 3)
     return nlp
