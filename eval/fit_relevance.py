@@ -1,11 +1,15 @@
-"""Fit the relevance weights (resources/shared/relevance.json) by L2-regularised logistic regression.
+"""Fit the relevance weights (resources/shared/relevance.json): an L2 logistic regression over the
+features `incident_relevance` computes, on train.jsonl plus the project's own corpora, never on dev.
 
-The features are the ones `incident_relevance` computes (breach vocabulary, a victim
-organization and its rivals, counts, data types, statistics and law vocabulary...).
-Training data: the gold files given (by default the project's own corpora plus the dev
-corpus and the seeds). Re-run after changing a feature; the weights are data, not code.
+A document is an incident for the extractor when it passes the prefilter, has an organization and
+scores at least the threshold; the weights only decide the documents that pass the prefilter and
+have an organization, so those are the ones fitted on, while the figures count every document.
 
-    python eval/fit_relevance.py [GOLD.jsonl ...] [--l2 1.0] [--write]
+Prints the 5-fold cross-validated accuracy per language on train (folds grouped by incident_key),
+then the dev accuracy of the weights fitted on all of train, then the weights. Writes them into
+resources/shared/relevance.json only with --write.
+
+    python eval/fit_relevance.py [--l2 1.0] [--k 5] [--write]
 """
 
 from __future__ import annotations
@@ -18,62 +22,115 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = [ROOT / "corpora" / "fr.jsonl", ROOT / "corpora" / "en.jsonl",
-           ROOT.parent / "shared" / "corpus" / "dev.jsonl", ROOT.parent / "shared" / "corpus" / "seeds.jsonl"]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "eval"))
+
+import fitlib  # noqa: E402
+
+OUT = ROOT / "extractor" / "resources" / "shared" / "relevance.json"
 
 
-def collect(paths):
-    from extractor.nlp import get_nlp
-    from extractor.pipeline import prepare, to_document
+def collect(gold_docs: list[dict]) -> list[dict]:
+    """Per document: language, gold label, prefilter verdict, organization found, relevance features."""
+    from extractor.nlp import MAX_CHARS, get_nlp
+    from extractor.pipeline import for_tokenizer, prepare, to_document
+    from extractor.prefilter import passes
 
-    X, y, names = [], [], None
-    for path in paths:
-        for line in open(path, encoding="utf-8"):
-            d = json.loads(line)
-            prep = prepare(to_document({"id": d["id"], "text": d["text"], "published": d.get("publication_date"), "language": d["language"]}))
-            nlp = get_nlp(prep.language)
-            doc = nlp.make_doc(prep.text)
-            doc._.meta = prep.meta
-            doc = nlp(doc)
-            f = doc._.relevance_features
-            names = names or sorted(f)
-            X.append([f[k] for k in names])
-            y.append(1.0 if d["gold"]["is_incident"] else 0.0)
-    return np.array(X, dtype=float), np.array(y), names
+    rows = []
+    for d in gold_docs:
+        prep = prepare(to_document(fitlib.as_input(d)))
+        nlp = get_nlp(prep.language)
+        doc = nlp.make_doc(for_tokenizer(prep.text[:MAX_CHARS]))
+        doc._.meta = prep.meta
+        doc = nlp(doc)
+        rows.append({"id": d["id"], "language": prep.language, "gold": bool(d["gold"]["is_incident"]),
+                     "prefilter": passes(prep.text, prep.language), "organization": bool(doc._.organization),
+                     "features": dict(doc._.relevance_features)})
+    return rows
 
 
-def fit(X, y, l2: float, steps: int = 20000, lr: float = 0.05):
-    mu, sd = X.mean(0), X.std(0) + 1e-9
-    Z = (X - mu) / sd
-    w, b = np.zeros(X.shape[1]), 0.0
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-(Z @ w + b)))
-        g = Z.T @ (p - y) / len(y) + l2 * w / len(y)
-        w -= lr * g
-        b -= lr * float((p - y).mean())
-    # back to raw feature scale
-    raw_w = w / sd
-    raw_b = b - float((w * mu / sd).sum())
-    return raw_w, raw_b
+def decides(row: dict) -> bool:
+    """The weights decide this document (otherwise it is no incident whatever they are)."""
+    return row["prefilter"] and row["organization"]
+
+
+def fit(rows: list[dict], names: list[str], l2: float):
+    rows = [r for r in rows if decides(r)]
+    X = np.array([[r["features"][n] for n in names] for r in rows], dtype=float)
+    y = np.array([1.0 if r["gold"] else 0.0 for r in rows])
+    return fitlib.fit_logistic(X, y, l2=l2)
+
+
+def predict(model, names: list[str], row: dict, threshold: float = 0.5) -> bool:
+    if not decides(row):
+        return False
+    w, b = model
+    z = b + float(np.dot(w, [row["features"][n] for n in names]))
+    return 1.0 / (1.0 + np.exp(-z)) >= threshold
+
+
+def accuracy(pairs) -> str:
+    pairs = list(pairs)
+    right = sum(1 for p, g in pairs if p == g)
+    return f"{right / len(pairs):.3f} ({right}/{len(pairs)})" if pairs else "n/a"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("gold", nargs="*", type=Path)
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--errors", action="store_true", help="list the documents the cross-validation gets wrong")
     ap.add_argument("--write", action="store_true", help="write the weights into resources/shared/relevance.json")
     a = ap.parse_args(argv)
-    paths = [p for p in (a.gold or DEFAULT) if p.exists()]
-    X, y, names = collect(paths)
-    w, b = fit(X, y, a.l2)
-    p = 1 / (1 + np.exp(-(X @ w + b)))
-    acc = float(((p >= 0.5) == (y == 1)).mean())
-    print(f"{len(y)} documents from {len(paths)} files, training accuracy {acc:.3f}", file=sys.stderr)
-    weights = {"bias": round(b, 4), "threshold": 0.5, "features": {k: round(float(v), 4) for k, v in zip(names, w)}}
+    if not fitlib.TRAIN.exists() or not fitlib.DEV.exists():
+        print(f"error: {fitlib.TRAIN} and {fitlib.DEV} are needed", file=sys.stderr)
+        return 2
+    train_docs = fitlib.read_gold([fitlib.TRAIN] + fitlib.OWN)
+    n_shared = len(fitlib.read_gold([fitlib.TRAIN]))
+    dev_docs = fitlib.read_gold([fitlib.DEV])
+    train, dev = collect(train_docs), collect(dev_docs)
+    names = sorted(train[0]["features"])
+
+    cv_pred: dict[int, bool] = {}
+
+    def fit_on(idx):
+        return fit([train[i] for i in idx], names, a.l2)
+
+    def score(model, held):
+        for i in held:
+            cv_pred[i] = predict(model, names, train[i])
+        return sum(cv_pred[i] == train[i]["gold"] for i in held), len(held)
+
+    cv = fitlib.cross_validate(train_docs, fit_on, score, k=a.k)
+    model = fit(train, names, a.l2)
+    w, b = model
+    print(f"fitted on {sum(decides(r) for r in train)} of {len(train)} documents (train.jsonl + corpora/; "
+          f"the others fail the prefilter or have no organization)", file=sys.stderr)
+    print(f"{a.k}-fold cross-validated accuracy, all train documents: {cv['accuracy']:.3f} (folds {cv['per_fold']})",
+          file=sys.stderr)
+    for lang in sorted({r["language"] for r in train}):
+        shared = [(cv_pred[i], train[i]["gold"]) for i in range(n_shared) if train[i]["language"] == lang]
+        own = [(cv_pred[i], train[i]["gold"]) for i in range(n_shared, len(train)) if train[i]["language"] == lang]
+        devl = [(predict(model, names, r), r["gold"]) for r in dev if r["language"] == lang]
+        fitted = [(predict(model, names, train[i]), train[i]["gold"]) for i in range(n_shared)
+                  if train[i]["language"] == lang]
+        print(f"  {lang}: train.jsonl CV {accuracy(shared)}, corpora/ CV {accuracy(own)}, "
+              f"train.jsonl fitted {accuracy(fitted)}, dev (weights fitted on all of train) {accuracy(devl)}",
+              file=sys.stderr)
+    if a.errors:
+        for i, r in enumerate(train):
+            if cv_pred[i] != r["gold"]:
+                why = "prefilter" if not r["prefilter"] else "no organization" if not r["organization"] else "score"
+                print(f"  CV wrong: {r['id']} gold={r['gold']} ({why})", file=sys.stderr)
+        for r in dev:
+            if predict(model, names, r) != r["gold"]:
+                print(f"  dev wrong: {r['id']} gold={r['gold']}", file=sys.stderr)
+    weights = {"bias": round(float(b), 4), "threshold": 0.5,
+               "features": {n: round(float(v), 4) for n, v in zip(names, w)}}
     print(json.dumps(weights, indent=2))
     if a.write:
-        out = ROOT / "extractor" / "resources" / "shared" / "relevance.json"
-        out.write_text(json.dumps(weights, indent=2) + "\n", encoding="utf-8")
+        fitlib.write_weights(OUT, names, w, {"bias": weights["bias"], "threshold": weights["threshold"]})
+        print(f"wrote {OUT}", file=sys.stderr)
     return 0
 
 
