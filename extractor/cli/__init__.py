@@ -23,6 +23,7 @@ from . import extract_cmd  # noqa: E402,F401  extract, schema
 from . import store_cmds  # noqa: E402,F401  ingest, export, status
 from . import eval_cmd  # noqa: E402,F401  eval
 from . import incident_cmds  # noqa: E402,F401  import, show, merge, split, rematch
+from . import backfill_cmd  # noqa: E402,F401  backfill
 
 
 def _terminate_as_interrupt() -> None:

@@ -28,6 +28,7 @@ def _open(db: Path, create: bool = False):
         "Records carry no document text, so the stored text is empty and matching uses organization keys, dates "
         "and counts (no lead embeddings).\n\n"
         "  incidents import records.jsonl --db incidents.db\n\n"
+        "A directory (the output of `incidents backfill`) means every *.jsonl and *.parquet partition in it, in name order.\n\n"
         "Exit codes: 3 unreadable file or a line that is not a record, 5 database problem."
     ),
 )
@@ -44,10 +45,13 @@ def import_cmd(
     else:
         if not records.exists():
             raise InputError(f"{records}: no such file")
-        if records.is_dir():
-            raise InputError(f"{records} is a directory, not a JSONL file")
         try:
-            lines = records.read_text(encoding="utf-8").splitlines()
+            if records.is_dir():  # `incidents backfill` output: every *.jsonl (then *.parquet) partition, in name order
+                from ..backfill.partitions import directory_lines
+
+                lines = directory_lines(records)
+            else:
+                lines = records.read_text(encoding="utf-8").splitlines()
         except UnicodeDecodeError:
             raise InputError(f"{records}: not UTF-8 text") from None
     parsed = []
