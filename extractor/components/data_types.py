@@ -1,29 +1,38 @@
 """`incident_data_types`: which kinds of personal information were exposed.
 
-Terms come from ``resources/<lang>/data_types.jsonl`` (one regex per line with its code
-from the shared taxonomy). A term counts when its clause is not negated ("aucune donnée
-bancaire", "no banking information") and its sentence speaks of exposed data.
-``unspecified_personal_information`` is kept only when nothing more precise is named.
+Every match of a term of ``resources/<lang>/data_types.jsonl`` (one regex per line with its
+code from the shared taxonomy) is a *mention*. Whether a mention says what was exposed is a
+scored decision: the component computes features of the mention from its text (is it in a
+list of data items, after a list introducer or an exposure verb, negated with the whole list,
+hypothetical, advice, a channel, part of a name or a caption, law vocabulary...), with the
+cue words in ``resources/<lang>/data_types_cues.json``, and a logistic score with the weights
+of ``resources/shared/data_type_weights.json`` (fitted by ``eval/fit_data_types.py``).
+A code is kept when its best mention scores at least the threshold;
+``unspecified_personal_information`` only when no more precise code is kept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import math
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-import re
-
-from ..resources import cue_regex, cues, load_jsonl
+from ..resources import ROOT, cue_regex, load_json, load_jsonl
 from ._util import clause_bounds, iter_labelled, sentence_bounds, split_patterns
 
 UNSPECIFIED = "unspecified_personal_information"
 CHANNEL_CODES = {"email", "phone", "address"}
+WEIGHTS = ROOT / "shared" / "data_type_weights.json"
 
-if not Doc.has_extension("data_types"):
-    Doc.set_extension("data_types", default=None)
+for _name in ("data_types", "data_type_mentions"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
 
 
 @dataclass
@@ -33,23 +42,192 @@ class DataTypeHit:
     end: int
 
 
+@dataclass
+class Mention:
+    code: str
+    start: int
+    end: int
+    features: dict = field(default_factory=dict)
+    score: float = 0.0
+
+
+@lru_cache(maxsize=None)
+def weights() -> dict:
+    with open(WEIGHTS, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _alt(words: list, before: str = r"(?<![\w])", after: str = r"(?![\w])") -> Optional[re.Pattern]:
+    if not words:
+        return None
+    ordered = sorted(set(words), key=lambda p: (-len(p), p))
+    return re.compile(before + "(?:" + "|".join(f"(?:{w})" for w in ordered) + ")" + after, re.IGNORECASE)
+
+
+def _blank(rx: Optional[re.Pattern], chunk: str) -> str:
+    """`chunk` with the matches of `rx` blanked out (same length): "not limited to" is no negation."""
+    return chunk if rx is None else rx.sub(lambda m: " " * len(m.group(0)), chunk)
+
+
+def _search(rx: Optional[re.Pattern], text: str, lo: int, hi: int) -> bool:
+    return rx is not None and lo < hi and rx.search(text, lo, hi) is not None
+
+
 class DataTypeRules:
     def __init__(self, lang: str):
-        rows = load_jsonl(lang, "data_types.jsonl")
-        self.sens, self.insens, self.labels = split_patterns([(r["pattern"], r["code"]) for r in rows])
-        neg = cues(lang)["data_type_negation"]
-        self.neg_before = re.compile(rf"(?<![\w])(?:{'|'.join(neg['negation_before'])})\b[^.;:]{{0,80}}$", re.IGNORECASE)
-        self.neg_after = re.compile(rf"[^.;:]{{0,40}}?(?<![\w])(?:{'|'.join(neg['negation_after'])})(?![\w])", re.IGNORECASE)
-        self.advice = re.compile(rf"(?<![\w])(?:{'|'.join(neg['advice'])})", re.IGNORECASE)
-        self.caption = re.compile(r"(?<!\s)\s{0,3}[:/|]\s{0,3}\S")
-        self.channel = re.compile(rf"(?<![\w])(?:{'|'.join(neg['channel_before'])})\s+(?:\w+\s+)?$", re.IGNORECASE)
+        self.rows = load_jsonl(lang, "data_types.jsonl")
+        self.sens, self.insens, self.labels = split_patterns([(r["pattern"], i) for i, r in enumerate(self.rows)])
+        c = load_json(lang, "data_types_cues.json")
+        self.exposure = _alt(c["exposure"])
+        self.introducer = _alt(c["introducer"])
+        self.data_noun = _alt(c["data_noun"])
+        self.neg_before = _alt(c["negation_before"], after=r"\b[^.;:!?]{0,80}$")
+        self.neg_after = _alt(c["negation_after"], before=r"^[^.;:!?]{0,60}?(?<![\w])")
+        self.hypothetical = _alt(c["hypothetical"])
+        self.uncertain = _alt(c["uncertain"])
+        self.vector = _alt(c["vector"])
+        self.neg_exceptions = _alt(c["negation_exceptions"])
+        self.advice = _alt(c["advice"])
+        self.channel_before = _alt(c["channel_before"], after=r"\s+(?:\w+\s+)?$")
+        self.channel_after = _alt(c["channel_after"], before=r"^\s{0,2}(?:\w+\s+)?")
+        link = "|".join(sorted(c["department_link"], key=len, reverse=True))
+        self.dept_before = _alt(c["department_before"], after=rf"\s+(?:(?:{link})\s*)?$")
+        self.dept_after = _alt(c["department_after"], before=r"^\s+")
+        self.law = _alt(c["law"])
+        self.class_action = _alt(c["class_action"])
+        self.second_person = _alt(c["second_person"])
+        joiner = "|".join(sorted((j for j in c["list_joiner"]), key=len, reverse=True))
+        filler = "|".join(sorted((f for f in c["list_filler"]), key=len, reverse=True))
+        # what may stand between two items of one list: punctuation, bullets, a joiner, articles
+        self.gap = re.compile(
+            rf"^[\s,/()•\-–*·]*(?:(?:{joiner})(?![\w])[\s,]*)?(?:(?:{filler})(?![\w])[\s]*)*[\s,/()•\-–*·]*$", re.IGNORECASE)
         self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
-        self.context = cue_regex(lang, "data_context", word_bounded=False)
+        self.caption = re.compile(r"(?<!\s)\s{0,3}[:/|]\s{0,3}\S")
 
 
 @lru_cache(maxsize=None)
 def rules_for(lang: str) -> DataTypeRules:
     return DataTypeRules(lang)
+
+
+def _lists(text: str, hits: list, gap: re.Pattern) -> list[tuple[int, int]]:
+    """Index ranges [i, j) of hits that form one list ("noms, adresses et numéros de téléphone")."""
+    groups, i = [], 0
+    while i < len(hits):
+        j = i + 1
+        while j < len(hits) and hits[j][0] - hits[j - 1][1] <= 60 and gap.match(text[hits[j - 1][1]:hits[j][0]]):
+            j += 1
+        groups.append((i, j))
+        i = j
+    return groups
+
+
+def mentions(text: str, sents: list, names: list, lang: str, title_end: int = 0) -> list[Mention]:
+    """Every data-type mention of the text with its features."""
+    r = rules_for(lang)
+    hits = list(iter_labelled(text, (r.sens, r.insens), r.labels))
+    out: list[Mention] = []
+    lists = _lists(text, hits, r.gap)
+    codes_in_doc: dict[str, int] = {}
+    for s, e, row in hits:
+        for c in (r.rows[row]["code"], *r.rows[row].get("also", ())):
+            codes_in_doc[c] = codes_in_doc.get(c, 0) + 1
+    # sentences with an exposure verb, for the distance feature
+    exposed_sents = [k for k, (a, b) in enumerate(sents) if _search(r.exposure, text, a, b)]
+    for gi, gj in lists:
+        ls, le = hits[gi][0], hits[gj - 1][1]
+        size = len({r.rows[hits[k][2]]["code"] for k in range(gi, gj)})
+        lo, hi = sentence_bounds(sents, ls)
+        _, hi2 = sentence_bounds(sents, max(le - 1, ls))
+        hi = max(hi, hi2) if hi2 < 10**9 else hi
+        if lo == 0 and hi == 10**9:
+            lo, hi = 0, len(text)
+        hi = min(hi, len(text))
+        # the sentence before, when the list starts its line or the line before ends with ":"
+        plo = lo
+        prev = sentence_bounds(sents, lo - 1) if lo > 0 else None
+        if prev and prev[1] < 10**9 and (text[prev[0]:prev[1]].rstrip().endswith(":") or ls - lo < 4):
+            plo = prev[0]
+        cl, ch = clause_bounds(text, ls, le, lo, hi, r.breaks)
+        negated = bool(r.neg_before and r.neg_before.search(_blank(r.neg_exceptions, text[cl:ls]))) or bool(
+            r.neg_after and r.neg_after.match(_blank(r.neg_exceptions, text[le:ch])))
+        before = text[plo:ls]
+        introduced = _search(r.introducer, text, max(plo, ls - 160), ls) or before.rstrip().endswith(":")
+        exposure_sent = _search(r.exposure, text, plo, hi)
+        noun_sent = _search(r.data_noun, text, plo, ls) or _search(r.data_noun, text, le, hi)
+        hyp = _search(r.hypothetical, text, cl, ch)
+        uncertain = _search(r.uncertain, text, cl, ch)
+        vector = _search(r.vector, text, max(cl, ls - 50), min(ch, le + 50))
+        advice = _search(r.advice, text, cl, ch)
+        law = _search(r.law, text, lo, hi)
+        klass = _search(r.class_action, text, lo, hi)
+        second = _search(r.second_person, text, cl, ch)
+        k_sent = next((k for k, (a, b) in enumerate(sents) if a <= ls < b), 0)
+        dist = min((abs(k - k_sent) for k in exposed_sents), default=9)
+        line_lo = text.rfind("\n", 0, ls) + 1
+        line_hi = text.find("\n", le)
+        line_hi = len(text) if line_hi < 0 else line_hi
+        short_line = (line_hi - line_lo) < 60 and not exposure_sent
+        for k in range(gi, gj):
+            s, e, row = hits[k]
+            code = r.rows[row]["code"]
+            weak = bool(r.rows[row].get("weak"))
+            cap = text[s:s + 1].isupper() and s > 0 and text[s - 1] not in "\n-•:"
+            # "Human Resources Canada", "Direction des finances": a name that goes on past the term
+            in_name = cap and (any(a <= s and e < b for a, b in names) or re.match(r" (?-i:[A-ZÉ])", text[e:e + 2]) is not None)
+            label = text[s:s + 1].isupper() and r.caption.match(text, e) is not None and (s == 0 or text[s - 1] in "\n ([")
+            channel = code in CHANNEL_CODES and (
+                bool(r.channel_before and r.channel_before.search(text[max(lo, s - 30):s]))
+                or bool(r.channel_after and r.channel_after.match(text[e:e + 40])))
+            dept = bool(r.dept_before and r.dept_before.search(text[max(0, s - 40):s])) or bool(
+                r.dept_after and r.dept_after.match(text[e:e + 20]))
+            f = {
+                "in_list": 1.0 if size >= 2 else 0.0,
+                "list_size": min(size, 6) / 6.0,
+                "introduced": 1.0 if introduced else 0.0,
+                "exposure_sentence": 1.0 if exposure_sent else 0.0,
+                "data_noun_sentence": 1.0 if noun_sent else 0.0,
+                "exposure_distance": 1.0 / (1.0 + dist),
+                "negated": 1.0 if negated else 0.0,
+                "hypothetical": 1.0 if hyp else 0.0,
+                "uncertain": 1.0 if uncertain else 0.0,
+                "vector": 1.0 if vector else 0.0,
+                "advice": 1.0 if advice else 0.0,
+                "second_person": 1.0 if second else 0.0,
+                "law": 1.0 if law else 0.0,
+                "class_action": 1.0 if klass else 0.0,
+                "in_name": 1.0 if in_name else 0.0,
+                "label": 1.0 if label else 0.0,
+                "channel": 1.0 if channel else 0.0,
+                "department": 1.0 if dept else 0.0,
+                "short_line": 1.0 if short_line else 0.0,
+                "title": 1.0 if s < title_end else 0.0,
+                "weak_term": 1.0 if weak else 0.0,
+                "weak_alone": 1.0 if weak and size < 2 else 0.0,
+                "unspecified": 1.0 if code == UNSPECIFIED else 0.0,
+                "repeated": min(codes_in_doc[code] - 1, 3) / 3.0,
+            }
+            for c in (code, *r.rows[row].get("also", ())):
+                out.append(Mention(c, s, e, dict(f, unspecified=1.0 if c == UNSPECIFIED else 0.0)))
+    return out
+
+
+def score(f: dict, w: dict) -> float:
+    z = w.get("bias", 0.0) + sum(w["features"].get(k, 0.0) * v for k, v in f.items())
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def select(ms: list[Mention], w: dict) -> list[DataTypeHit]:
+    """The kept codes: each code's best mention at or over the threshold; the unspecified code alone."""
+    thr = float(w.get("threshold", 0.5))
+    best: dict[str, Mention] = {}
+    for m in ms:
+        m.score = score(m.features, w)
+        if m.score >= thr and (m.code not in best or m.score > best[m.code].score):
+            best[m.code] = m
+    if len(best) > 1:
+        best.pop(UNSPECIFIED, None)
+    return sorted((DataTypeHit(m.code, m.start, m.end) for m in best.values()), key=lambda h: h.start)
 
 
 @Language.factory("incident_data_types", default_config={})
@@ -59,40 +237,13 @@ def make_data_types(nlp: Language, name: str):
 
 class DataTypesComponent:
     def __init__(self, lang: str):
-        self.rules = rules_for(lang)
+        self.lang = lang
+        rules_for(lang)
 
     def __call__(self, doc: Doc) -> Doc:
-        text, r = doc.text, self.rules
-        sents = doc._.sent_bounds
-        hits = list(iter_labelled(text, (r.sens, r.insens), r.labels))
-        per_sentence: dict[tuple[int, int], int] = {}
-        for s, e, _ in hits:
-            b = sentence_bounds(sents, s)
-            per_sentence[b] = per_sentence.get(b, 0) + 1
-        found: dict[str, DataTypeHit] = {}
         names = [(ent.start_char, ent.end_char) for ent in doc.ents]
-        for s, e, code in hits:
-            if text[s:s + 1].isupper() and s > 0 and text[s - 1] not in "\n-•:" and (
-                    any(a <= s < b for a, b in names) or re.match(r" (?-i:[A-ZÉ])", text[e:e + 2])):
-                continue  # "Revenu Québec", "Nom de l'entreprise": part of a name, not a data type
-            lo, hi = sentence_bounds(sents, s)
-            if text[s:s + 1].isupper() and r.caption.match(text, e) and (s == 0 or text[s - 1] in "\n (["):
-                continue  # "Photo : Radio-Canada", "Nom de l'entreprise : ...": a caption or a form label
-            cl, ch = clause_bounds(text, s, e, lo, hi, r.breaks)
-            if r.advice.search(text, cl, ch):
-                continue  # "changez vos mots de passe", "monitor their credit card statements": advice, not exposed data
-            if r.neg_before.search(text[cl:s]) or r.neg_after.match(text, e, ch):
-                continue  # "aucune donnée bancaire", "card data was not affected", "... sont cryptées et protégées"
-            if code in CHANNEL_CODES and r.channel.search(text[max(lo, s - 30):s]):
-                continue  # "informé par courriel", "sent to his personal email": a channel, not exposed data
-            # the sentence (or the one introducing a list) must speak of data
-            plo = sentence_bounds(sents, lo - 1)[0] if lo > 0 else lo
-            window = text[plo:hi].replace(text[s:e], " ")
-            if per_sentence[(lo, hi)] < 2 and not r.context.search(window):
-                continue
-            if code not in found:
-                found[code] = DataTypeHit(code, s, e)
-        if len(found) > 1:
-            found.pop(UNSPECIFIED, None)
-        doc._.data_types = sorted(found.values(), key=lambda h: h.start)
+        title_end = int((doc._.meta or {}).get("title_end") or 0)
+        ms = mentions(doc.text, doc._.sent_bounds, names, self.lang, title_end)
+        doc._.data_type_mentions = ms
+        doc._.data_types = select(ms, weights())
         return doc

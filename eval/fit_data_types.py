@@ -1,0 +1,190 @@
+"""Fit the data-type mention weights (resources/shared/data_type_weights.json).
+
+Every mention of a data-type term gets features from its text (`incident_data_types`:
+in a list, introduced, exposure verb, negated, hypothetical, advice, channel, name, caption,
+law...). A mention is labelled 1 when its code is among the gold codes of its document (gold
+incidents of train only), and an L2 logistic regression (`fitlib.fit_logistic`) scores it.
+Since a gold code may also be mentioned where it is not exposed (a caption, advice), the fit
+is refined once: of a gold code's mentions only the best-scored one per document stays a
+positive example, the others are left out. A code is kept for a document when its best
+mention scores at least the threshold, chosen on the training documents for document-level F1.
+
+Prints the 5-fold cross-validated F1 on train (folds grouped by incident_key), per language,
+and the dev F1 of the weights fitted on all of train; writes the weights only with --write.
+
+    python eval/fit_data_types.py [--l2 1.0] [--cache FILE.pkl] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "eval"))
+
+from fitlib import DEV, TRAIN, as_input, folds, fit_logistic, read_gold, write_weights  # noqa: E402
+
+OUT = ROOT / "extractor" / "resources" / "shared" / "data_type_weights.json"
+UNSPECIFIED = "unspecified_personal_information"
+THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.81, 0.05)]
+
+
+def analyse(gold_docs: list[dict]) -> list[dict]:
+    """Per document: language, gold codes (None for a non-incident), prefilter verdict, mentions."""
+    from extractor.components.data_types import mentions
+    from extractor.nlp import MAX_CHARS, get_nlp
+    from extractor.pipeline import for_tokenizer, prepare, to_document
+    from extractor.prefilter import passes
+
+    out = []
+    for d in gold_docs:
+        prep = prepare(to_document(as_input(d)))
+        nlp = get_nlp(prep.language)
+        doc = nlp.make_doc(for_tokenizer(prep.text[:MAX_CHARS]))
+        doc._.meta = prep.meta
+        keep = [p for p in ("senter", "ner", "incident_context") if p in nlp.pipe_names]
+        with nlp.select_pipes(enable=keep):
+            doc = nlp(doc)
+        names = [(e.start_char, e.end_char) for e in doc.ents]
+        ms = mentions(doc.text, doc._.sent_bounds, names, prep.language, int(prep.meta.get("title_end") or 0))
+        g = d["gold"]
+        out.append({"id": d["id"], "lang": d["language"], "key": g.get("incident_key") or d["id"],
+                    "gold": set(g.get("data_types") or []) if g.get("is_incident") else None,
+                    "passes": passes(prep.text, prep.language),
+                    "mentions": [(m.code, m.features) for m in ms]})
+    return out
+
+
+def feature_names(docs: list[dict]) -> list[str]:
+    for d in docs:
+        for _, f in d["mentions"]:
+            return sorted(f)
+    return []
+
+
+def matrix(docs: list[dict], names: list[str]):
+    rows, y, where = [], [], []
+    for di, d in enumerate(docs):
+        if d["gold"] is None:
+            continue
+        for mi, (code, f) in enumerate(d["mentions"]):
+            rows.append([f[n] for n in names])
+            # "personal information" said of exposed data is right whether or not details follow
+            # (the unspecified code then gives way to them): positive wherever the gold has codes
+            y.append(1.0 if code in d["gold"] or (code == UNSPECIFIED and d["gold"]) else 0.0)
+            where.append((di, mi))
+    return np.array(rows, dtype=float).reshape(-1, len(names)), np.array(y), where
+
+
+def predict(d: dict, names: list[str], w: np.ndarray, b: float, thr: float) -> set:
+    if not d["passes"]:
+        return set()
+    best: dict[str, float] = {}
+    for code, f in d["mentions"]:
+        z = b + sum(w[i] * f[n] for i, n in enumerate(names))
+        p = 1 / (1 + np.exp(-z))
+        best[code] = max(best.get(code, 0.0), p)
+    kept = {c for c, p in best.items() if p >= thr}
+    if len(kept) > 1:
+        kept.discard(UNSPECIFIED)
+    return kept
+
+
+def tally(docs: list[dict], names, w, b, thr) -> dict:
+    t = {}
+    for d in docs:
+        if d["gold"] is None:
+            continue
+        got = predict(d, names, w, b, thr)
+        for lang in (d["lang"], "all"):
+            c = t.setdefault(lang, [0, 0, 0])
+            c[0] += len(got & d["gold"])
+            c[1] += len(got - d["gold"])
+            c[2] += len(d["gold"] - got)
+    return t
+
+
+def f1(c) -> float:
+    tp, fp, fn = c
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def fit(docs: list[dict], names: list[str], l2: float):
+    """Weights, bias and threshold fitted on `docs` alone."""
+    X, y, where = matrix(docs, names)
+    w, b = fit_logistic(X, y, l2=l2)
+    # refine: of the mentions of a gold code in a document, only the best one stays a positive example
+    z = X @ w + b
+    top: dict = {}
+    for k, (di, mi) in enumerate(where):
+        if y[k] == 1:
+            key = (di, docs[di]["mentions"][mi][0])
+            if key not in top or z[k] > z[top[key]]:
+                top[key] = k
+    keep = [k for k in range(len(y)) if y[k] == 0 or top.get((where[k][0], docs[where[k][0]]["mentions"][where[k][1]][0])) == k]
+    w, b = fit_logistic(X[keep], y[keep], l2=l2)
+    thr = max(THRESHOLDS, key=lambda t: (f1(tally(docs, names, w, b, t).get("all", [0, 0, 0])), -abs(t - 0.5)))
+    return w, b, thr
+
+
+def report(label: str, t: dict) -> str:
+    parts = []
+    for lang in ("fr", "en", "all"):
+        c = t.get(lang, [0, 0, 0])
+        p = c[0] / (c[0] + c[1]) if c[0] + c[1] else 0.0
+        r = c[0] / (c[0] + c[2]) if c[0] + c[2] else 0.0
+        parts.append(f"{lang} P {p:.2f} R {r:.2f} F1 {f1(c):.2f}")
+    return f"{label:<22}" + " | ".join(parts)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--cache", type=Path, help="keep the analysed corpora in this pickle (re-used when it exists)")
+    ap.add_argument("--write", action="store_true", help="write the weights into resources/shared/data_type_weights.json")
+    a = ap.parse_args(argv)
+    train_gold, dev_gold = read_gold([TRAIN]), read_gold([DEV])
+    if not train_gold:
+        print(f"no training corpus at {TRAIN}", file=sys.stderr)
+        return 2
+    if a.cache and a.cache.exists():
+        train, dev = pickle.loads(a.cache.read_bytes())
+    else:
+        train, dev = analyse(train_gold), analyse(dev_gold)
+        if a.cache:
+            a.cache.write_bytes(pickle.dumps((train, dev)))
+    names = feature_names(train)
+
+    # k-fold cross-validation on train, folds grouped by incident_key
+    cv: dict = {}
+    for held in folds(train_gold, a.k):
+        held_set = set(held)
+        w, b, thr = fit([d for i, d in enumerate(train) if i not in held_set], names, a.l2)
+        for lang, c in tally([train[i] for i in held], names, w, b, thr).items():
+            acc = cv.setdefault(lang, [0, 0, 0])
+            for j in range(3):
+                acc[j] += c[j]
+    w, b, thr = fit(train, names, a.l2)
+    print(report(f"train {a.k}-fold CV", cv))
+    print(report("train (fit on all)", tally(train, names, w, b, thr)))
+    print(report("dev", tally(dev, names, w, b, thr)))
+    print(f"threshold {thr}")
+    for n, v in sorted(zip(names, w), key=lambda p: -abs(p[1])):
+        print(f"  {n:<22}{v:+.3f}")
+    print(f"  {'bias':<22}{b:+.3f}")
+    if a.write:
+        write_weights(OUT, names, w, {"bias": round(float(b), 4), "threshold": thr,
+                                       "fitted_on": "train.jsonl (gold incidents), eval/fit_data_types.py"})
+        print(f"wrote {OUT}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
