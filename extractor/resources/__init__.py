@@ -11,7 +11,15 @@ from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-LANGUAGES = ("fr", "en")
+
+
+def _discover() -> tuple[str, ...]:
+    """The languages shipped: every folder with a ``language.json`` (``shared`` holds no language)."""
+    return tuple(sorted(p.parent.name for p in ROOT.glob("*/language.json")))
+
+
+#: Supported languages, discovered from the folders: adding a language adds a folder, not code.
+LANGUAGES = _discover()
 
 
 @lru_cache(maxsize=None)
@@ -33,6 +41,16 @@ def load_jsonl(lang: str, name: str) -> tuple:
 
 def cues(lang: str) -> dict:
     return load_json(lang, "cues.json")
+
+
+def language_info(lang: str) -> dict:
+    """``resources/<lang>/language.json``: the spaCy pipeline and the language's own patterns."""
+    return load_json(lang, "language.json")
+
+
+def shared(name: str):
+    """A data file of ``resources/shared/`` (taxonomies, gazetteers, weights, source kinds)."""
+    return load_json("shared", name)
 
 
 @lru_cache(maxsize=None)
