@@ -1,7 +1,9 @@
 """The SQLite store: one database file, WAL mode, foreign keys, every write in a transaction.
 
 ``Store(path)`` opens (or creates) the database, checks it is ours, migrates an older schema and refuses a
-newer one without touching the file. The schema itself is documented in docs/STORE.md (version 1).
+newer one without touching the file. The schema itself is documented in docs/STORE.md (version 2).
+Documents and reports are written here and nowhere else (``save_document``, ``save_report``): the feed ingest,
+``incidents ingest --docs`` and ``incidents import`` all call them.
 
     with Store("incidents.db") as store:
         with store.transaction() as conn:
@@ -14,15 +16,15 @@ when the process dies, even on SIGKILL), so two ingests never interleave on one 
 from __future__ import annotations
 
 import contextlib
-import errno
+import hashlib
 import os
 import sqlite3
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Optional, Union
 
 from .errors import StoreError
+from .safe_io import atomic_output, ingest_lock, ingest_running  # noqa: F401  (the store's public helpers)
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -110,11 +112,22 @@ CREATE TABLE embeddings (
 );
 """
 
+# Version 2: the former ids of incidents (an id moves when an earlier report arrives, or after a merge or a split).
+SCHEMA_V2 = """
+CREATE TABLE incident_aliases (
+  old_id TEXT PRIMARY KEY,
+  incident_id TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX incident_aliases_incident ON incident_aliases(incident_id);
+CREATE INDEX documents_published ON documents(published);
+"""
+
 Migration = Union[str, Callable[[sqlite3.Connection], None]]
 
 # Ordered: MIGRATIONS[i] takes a database from version i to version i + 1 (version 0: an empty file).
 # Each runs inside one transaction together with the bump of meta.schema_version.
-MIGRATIONS: list[Migration] = [SCHEMA_V1]
+MIGRATIONS: list[Migration] = [SCHEMA_V1, SCHEMA_V2]
 
 BUSY_TIMEOUT_MS = 30_000
 # The tables that make a database ours (an SQLite file without them and with other tables is refused).
@@ -323,118 +336,71 @@ def _split_sql(script: str) -> list[str]:
         line.strip().startswith("--") or not line.strip() for line in s.strip().splitlines())]
 
 
-def _lock_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".lock")
+# -- documents and reports: written in one place ----------------------------------------------------------
+def document_id_of(conn: sqlite3.Connection, source_id: str) -> Optional[int]:
+    row = conn.execute("SELECT id FROM documents WHERE source_id = ?", (source_id,)).fetchone()
+    return row[0] if row else None
 
 
-@contextlib.contextmanager
-def ingest_lock(db_path: Union[str, os.PathLike], wait: bool = False, poll: float = 0.2) -> Iterator[None]:
-    """Hold ``<db>.lock`` exclusively; raise StoreError naming the holder's pid, or wait for it with ``wait``."""
-    import fcntl
-
-    db_path = Path(db_path)
-    lock_path = _lock_path(db_path)
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as err:
-        raise StoreError(f"cannot create lock file {lock_path}: {err.strerror}") from None
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as err:
-                if err.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise StoreError(f"cannot lock {lock_path}: {err.strerror}") from None
-                if not wait:
-                    holder = _read_pid(lock_path)
-                    who = f" (pid {holder})" if holder else ""
-                    raise StoreError(
-                        f"another ingest is running on {db_path.name}{who}: wait for it, or pass --wait"
-                    ) from None
-                time.sleep(poll)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+def save_document(conn: sqlite3.Connection, source_id: str, *, text: str = "", url: Optional[str] = None,
+                  canonical_url: Optional[str] = None, title: Optional[str] = None, publisher: Optional[str] = None,
+                  published: Optional[str] = None, language: Optional[str] = None, item_id: Optional[int] = None,
+                  html_sha256: Optional[str] = None, fetched_at: Optional[str] = None) -> int:
+    """Insert or update the document of ``source_id``; an empty ``text`` never replaces a stored one. Returns its id."""
+    doc_id = document_id_of(conn, source_id)
+    if doc_id is not None:
+        conn.execute(
+            "UPDATE documents SET url=COALESCE(?, url), canonical_url=COALESCE(?, canonical_url), title=COALESCE(?, title), "
+            "publisher=COALESCE(?, publisher), published=COALESCE(?, published), language=COALESCE(?, language), "
+            "item_id=COALESCE(?, item_id), html_sha256=COALESCE(?, html_sha256), "
+            "text=CASE WHEN ?='' THEN text ELSE ? END WHERE id=?",
+            (url, canonical_url or url, title, publisher, published, language, item_id, html_sha256,
+             text or "", text or "", doc_id))
+        return doc_id
+    cur = conn.execute(
+        "INSERT INTO documents (source_id, item_id, url, canonical_url, title, publisher, published, language, text, "
+        "html_sha256, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (source_id, item_id, url, canonical_url or url, title, publisher, published, language, text or "",
+         html_sha256, fetched_at or iso()))
+    return cur.lastrowid
 
 
-def _read_pid(lock_path: Path) -> Optional[int]:
-    try:
-        text = lock_path.read_text().strip()
-        return int(text) if text else None
-    except (OSError, ValueError):
+def record_source_id(record) -> str:
+    """The record's ``source.id``, or a stable hash of its URL (or its text hash, or its JSON) when it has none."""
+    src = record.source
+    if src.id:
+        return src.id
+    basis = src.url or record.text_sha256 or record.to_json()
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def published_text(record) -> Optional[str]:
+    """The record's publication day as stored (``YYYY-MM`` when only the month is known)."""
+    src = record.source
+    if not src.published:
         return None
+    return src.published.isoformat()[:7] if src.published_precision == "month" else src.published.isoformat()
 
 
-@contextlib.contextmanager
-def atomic_output(path: Union[str, os.PathLike], encoding: str = "utf-8") -> Iterator:
-    """Write a text file atomically: a temp file in the same folder, fsync, then ``os.replace``.
+def save_report(conn: sqlite3.Connection, document_id: int, record, *, created_at: Optional[str] = None) -> int:
+    """Insert or replace the report (the record) of a document; a replaced report loses its embeddings."""
+    from .record import SCHEMA_VERSION
 
-    A reader sees the old file or the new one, never half of one; if the block raises, the temp file is removed
-    and the previous file is left as it was.
-    """
-    import tempfile
-
-    from .errors import InputError
-
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"cannot write {target}: folder {folder} does not exist")
-    if target.is_dir():
-        raise InputError(f"cannot write {target}: it is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise InputError(f"cannot write in {folder}: {err.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, target.stat().st_mode & 0o777)
-        else:
-            with contextlib.suppress(OSError):
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        with contextlib.suppress(OSError):
-            dfd = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    sid = record_source_id(record)
+    rj = record.to_json()
+    version = record.schema_version or SCHEMA_VERSION
+    row = conn.execute("SELECT id FROM reports WHERE document_id = ?", (document_id,)).fetchone()
+    if row:
+        conn.execute("UPDATE reports SET source_id=?, is_incident=?, record_json=?, schema_version=? WHERE id=?",
+                     (sid, int(record.is_incident), rj, version, row[0]))
+        conn.execute("DELETE FROM embeddings WHERE report_id = ?", (row[0],))
+        return row[0]
+    cur = conn.execute(
+        "INSERT INTO reports (document_id, source_id, is_incident, record_json, schema_version, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)", (document_id, sid, int(record.is_incident), rj, version, created_at or iso()))
+    return cur.lastrowid
 
 
-def ingest_running(db_path: Union[str, os.PathLike]) -> Optional[int]:
-    """The pid of the ingest holding ``<db>.lock`` right now, or None (a pid left by a killed run is ignored)."""
-    import fcntl
-
-    lock_path = _lock_path(Path(db_path))
-    try:
-        fd = os.open(lock_path, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return _read_pid(lock_path) or -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
+def is_incident_report(conn: sqlite3.Connection, report_id: int) -> bool:
+    row = conn.execute("SELECT is_incident FROM reports WHERE id = ?", (int(report_id),)).fetchone()
+    return bool(row and row[0])

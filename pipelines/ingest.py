@@ -170,6 +170,11 @@ class Summary:
         parts.append(f"{self.errors} errors")
         return "ingest: " + ", ".join(parts) + (" (stopped early)" if self.stopped else "")
 
+    def docs_line(self) -> str:
+        """The summary of ``incidents ingest --docs`` (no feeds)."""
+        return (f"ingest: {self.documents} documents stored, {self.incident_reports} incidents found "
+                f"({self.new_incidents} new), {self.errors} errors" + (" (stopped early)" if self.stopped else ""))
+
     def as_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "messages"}
         return d
@@ -547,6 +552,7 @@ class Ingestor:
         self._warn(f"item {item['url']}: {error}" + (f" (retry after {next_retry})" if next_retry else ""))
 
     def _extract_and_store(self, fetched: list) -> None:
+        """Extract a chunk of (item or None, document) and store each: one transaction for the chunk."""
         docs = [{k: v for k, v in doc.items() if not k.startswith("_")} for _, doc in fetched]
         try:
             records = list(self.extractor.extract_many(docs, batch_size=self.batch_size))
@@ -556,69 +562,100 @@ class Ingestor:
             raise
         except Exception as err:
             with self.store.transaction() as c:
-                for item, _ in fetched:
-                    self._item_failed(item, f"extraction failed: {type(err).__name__}: {err}", conn=c)
+                for item, doc in fetched:
+                    if item is not None:
+                        self._item_failed(item, f"extraction failed: {type(err).__name__}: {err}", conn=c)
+                    else:
+                        self._doc_failed(doc, f"extraction failed: {type(err).__name__}: {err}")
             return
-        attach = _merge_attach()
-        now = iso()
         with self.store.transaction() as c:
             for (item, doc), record in zip(fetched, records):
-                if getattr(record, "error", None):
-                    self._item_failed(item, f"extraction failed: {record.error}", conn=c)
-                    continue
-                source_id = (record.source.id if record.source and record.source.id else None) or doc["id"]
-                text = getattr(record, "_text", None)
-                if text is None:
-                    text = doc.get("text") or ""
-                src = record.source
-                if src.published is None and item["published"]:
-                    try:
-                        src.published, src.published_precision = date.fromisoformat(item["published"]), "day"
-                    except ValueError:
-                        pass
-                published = src.published.isoformat() if src.published else None
-                existing = c.execute("SELECT id FROM documents WHERE source_id = ?", (source_id,)).fetchone()
-                if existing is not None:  # the same page reached through another item: link, don't duplicate
-                    c.execute("UPDATE items SET status = 'done', last_error = NULL, next_retry = NULL WHERE id = ?",
-                              (item["id"],))
-                    continue
-                cur = c.execute(
-                    "INSERT INTO documents (source_id, item_id, url, canonical_url, title, publisher, published, "
-                    "language, text, html_sha256, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (source_id, item["id"], doc["url"], doc["_canonical_url"], src.title or item["title"],
-                     src.publisher, published, src.language, text, doc["_html_sha256"], now),
-                )
-                cur = c.execute(
-                    "INSERT INTO reports (document_id, source_id, is_incident, record_json, schema_version, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (cur.lastrowid, source_id, 1 if record.is_incident else 0, record.model_dump_json(),
-                     record.schema_version, now),
-                )
-                report_id = cur.lastrowid
+                self._store_one(c, item, doc, record)
+
+    def _doc_failed(self, doc: dict, error: str) -> None:
+        self.summary.errors += 1
+        self._warn(f"document {doc.get('id') or doc.get('url') or '?'}: {error}")
+
+    def _store_one(self, c, item, doc: dict, record) -> None:
+        """Store one extracted document and its report and attach it (the one path of every document)."""
+        from extractor import merge
+
+        if getattr(record, "error", None):
+            if item is not None:
+                self._item_failed(item, f"extraction failed: {record.error}", conn=c)
+            else:
+                self._doc_failed(doc, f"extraction failed: {record.error}")
+            return
+        text = getattr(record, "_text", None)
+        if text is None:
+            text = doc.get("text") or ""
+        src = record.source
+        hint = item["published"] if item is not None else None
+        if src.published is None and hint:
+            try:
+                src.published, src.published_precision = date.fromisoformat(hint), "day"
+            except ValueError:
+                pass
+        if item is not None:
+            source_id = (src.id if src and src.id else None) or doc["id"]
+            src.id = source_id
+            if c.execute("SELECT 1 FROM documents WHERE source_id = ?", (source_id,)).fetchone():
+                # the same page reached through another item: link, don't duplicate
                 c.execute("UPDATE items SET status = 'done', last_error = NULL, next_retry = NULL WHERE id = ?",
                           (item["id"],))
-                self.summary.documents += 1
-                if record.is_incident:
-                    self.summary.incident_reports += 1
-                    if attach is not None:
-                        c.execute("SAVEPOINT attach_report")
-                        try:
-                            attach(c, report_id)
-                        except Exception as err:
-                            c.execute("ROLLBACK TO attach_report")
-                            self.summary.errors += 1
-                            self._warn(f"merge failed for report {report_id} ({item['url']}): {type(err).__name__}: {err}")
-                        finally:
-                            c.execute("RELEASE attach_report")
+                return
+        report_id = merge.store_record(
+            c, record, text, None, item_id=item["id"] if item is not None else None,
+            url=doc.get("url") if item is not None else None, canonical_url=doc.get("_canonical_url"), html_sha256=doc.get("_html_sha256"),
+            title=src.title or (item["title"] if item is not None else doc.get("title")))
+        if item is not None:
+            c.execute("UPDATE items SET status = 'done', last_error = NULL, next_retry = NULL WHERE id = ?",
+                      (item["id"],))
+        self.summary.documents += 1
+        if not record.is_incident:
+            merge.detach_report(c, report_id)
+            return
+        self.summary.incident_reports += 1
+        c.execute("SAVEPOINT attach_report")
+        try:
+            merge.attach_report(c, report_id)
+        except Exception as err:
+            c.execute("ROLLBACK TO attach_report")
+            self.summary.errors += 1
+            where = item["url"] if item is not None else (doc.get("id") or doc.get("url"))
+            self._warn(f"merge failed for report {report_id} ({where}): {type(err).__name__}: {err}")
+        finally:
+            c.execute("RELEASE attach_report")
 
+    def ingest_documents(self, docs: Iterable) -> Summary:
+        """``incidents ingest --docs``: documents (the ``extract --docs`` format) stored, extracted, embedded and
+        attached exactly as feed items are, ``batch_size`` at a time. A line that is not a document is an error."""
+        from extractor.document import BadInput
 
-def _merge_attach() -> Optional[Callable]:
-    """``extractor.merge.attach_report`` when the module is installed, else None (reports stay unattached)."""
-    try:
-        from extractor import merge
-    except ImportError:
-        return None
-    return getattr(merge, "attach_report", None)
+        incidents_before = self._count_incidents()
+        chunk: list = []
+
+        def flush():
+            if chunk:
+                self._extract_and_store(list(chunk))
+                chunk.clear()
+
+        for n, doc in enumerate(docs, 1):
+            if self.stop.is_set():
+                self.summary.stopped = True
+                break
+            if isinstance(doc, BadInput) or not isinstance(doc, dict):
+                self._doc_failed({"id": f"line {n}"}, str(getattr(doc, "message", doc)))
+                continue
+            doc = dict(doc)
+            if not doc.get("id"):
+                doc["id"] = "doc-" + _sha_id(doc.get("url") or doc.get("text") or doc.get("html") or str(n))
+            chunk.append((None, doc))
+            if len(chunk) >= self.batch_size:
+                flush()
+        flush()
+        self.summary.new_incidents = max(0, self._count_incidents() - incidents_before)
+        return self.summary
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -672,6 +709,17 @@ class OnlyHost:
     def fetch_page(self, url: str):
         self._check(url)
         return self.fetcher.fetch_page(url)
+
+
+def ingest_docs_file(store: Store, path, *, extractor_factory: Optional[Callable[[], Any]] = None,
+                     batch_size: int = 16, stop: Optional[threading.Event] = None,
+                     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Summary:
+    """Store, extract, embed and attach every document of a JSONL file (``incidents ingest --docs``)."""
+    from extractor.sources import read_docs_jsonl
+
+    ingestor = Ingestor(store, [], None, extractor_factory or default_extractor_factory, batch_size=batch_size,
+                        stop=stop, log=log)
+    return ingestor.ingest_documents(read_docs_jsonl(path))
 
 
 def default_extractor_factory():

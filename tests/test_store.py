@@ -27,10 +27,10 @@ def tables(path) -> set[str]:
         conn.close()
 
 
-def test_new_database_has_schema_v1_wal_and_foreign_keys(tmp_path):
+def test_new_database_has_the_current_schema_wal_and_foreign_keys(tmp_path):
     db = tmp_path / "incidents.db"
     with Store(db) as store:
-        assert store.schema_version == len(MIGRATIONS) == 1
+        assert store.schema_version == len(MIGRATIONS) == 2
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
@@ -39,7 +39,7 @@ def test_new_database_has_schema_v1_wal_and_foreign_keys(tmp_path):
                 conn.execute("INSERT INTO reports (document_id, source_id, is_incident, record_json, schema_version, "
                              "created_at) VALUES (999, 'x', 0, '{}', '1.0.0', 'now')")
     assert {"meta", "feeds", "items", "documents", "reports", "incidents", "incident_keys", "incident_reports",
-            "timeline", "embeddings"} <= tables(db)
+            "timeline", "embeddings", "incident_aliases"} <= tables(db)
     # reopening is a no-op
     with Store(db) as store:
         assert store.migrate() == 0
@@ -61,11 +61,11 @@ def test_older_schema_is_migrated(tmp_path, monkeypatch):
     with Store(db) as store:
         with store.transaction() as conn:
             conn.execute("INSERT INTO feeds (url, name) VALUES ('https://example.org/rss', 'kept')")
-    # a version 2 appears: the v1 file is migrated, its data kept
-    v2 = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nCREATE INDEX notes_body ON notes(body)"
-    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS + [v2])
+    # a version 3 appears: the v2 file is migrated, its data kept
+    v3 = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nCREATE INDEX notes_body ON notes(body)"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS + [v3])
     with Store(db) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == 3
         assert store.conn.execute("SELECT name FROM feeds").fetchone()[0] == "kept"
         store.conn.execute("INSERT INTO notes (body) VALUES ('x')")
     assert "notes" in tables(db)
@@ -84,7 +84,7 @@ def test_failed_migration_leaves_the_old_version(tmp_path, monkeypatch):
         Store(db)
     monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
     with Store(db) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == 2
     assert "half" not in tables(db)
 
 
@@ -129,7 +129,37 @@ def test_empty_file_becomes_a_database(tmp_path):
     db = tmp_path / "empty.db"
     db.write_bytes(b"")
     with Store(db) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == 2
+
+
+def test_a_version_1_database_gains_incident_aliases(tmp_path, monkeypatch):
+    db = tmp_path / "v1.db"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:1])
+    Store(db).close()
+    assert "incident_aliases" not in tables(db)
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
+    with Store(db) as store:
+        assert store.schema_version == 2
+    assert "incident_aliases" in tables(db)
+
+
+def test_documents_and_reports_are_written_in_one_place(tmp_path):
+    from extractor.record import Record
+
+    rec = Record.model_validate({"source": {"id": "doc-1", "url": "https://example.org/a", "language": "en",
+                                            "published": "2024-03-02", "title": "A breach"}, "is_incident": True})
+    with Store(tmp_path / "w.db") as store:
+        with store.transaction() as conn:
+            doc = store_mod.save_document(conn, "doc-1", text="Our own text.", url="https://example.org/a",
+                                          published="2024-03-02", language="en")
+            rid = store_mod.save_report(conn, doc, rec)
+            # a second write of the same document keeps the text when none is given, and replaces the report
+            assert store_mod.save_document(conn, "doc-1", text="", title="A breach") == doc
+            assert store_mod.save_report(conn, doc, rec) == rid
+        row = store.conn.execute("SELECT text, title, published FROM documents").fetchone()
+        assert tuple(row) == ("Our own text.", "A breach", "2024-03-02")
+        assert store.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 1
+        assert store_mod.is_incident_report(store.conn, rid)
 
 
 def test_missing_database_when_create_false(tmp_path):

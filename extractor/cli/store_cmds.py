@@ -34,6 +34,8 @@ DbOpt = Annotated[Path, typer.Option("--db", help=DB_HELP, metavar="FILE")]
         "  incidents ingest   (the shipped feed list -> ./incidents.db)\n\n"
         "  incidents ingest --feeds my-feeds.toml --db /var/lib/incidents/incidents.db\n\n"
         "  incidents ingest --every 30m   (until SIGTERM/Ctrl-C)\n\n"
+        "  incidents ingest --docs docs.jsonl   (documents in the `extract --docs` format, stored, extracted and "
+        "attached exactly as feed items are)\n\n"
         "Exit codes: 0 done (per-feed and per-item errors are in the summary and `incidents status`), "
         "4 every polled feed failed, 5 database locked by another ingest / newer schema / not a database."
     ),
@@ -47,9 +49,21 @@ def ingest_cmd(
     force: Annotated[bool, typer.Option("--force", help="Poll every feed now, ignoring backoff and Retry-After (not retired feeds).")] = False,
     delay: Annotated[Optional[float], typer.Option("--delay", metavar="SECONDS", min=0.0, help="Pause between two requests to one host (default: the fetcher's).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no warnings; the summary line only.")] = False,
+    docs: Annotated[Optional[Path], typer.Option("--docs", metavar="DOCS.jsonl", help='Ingest these documents ({"id", "url", "text" or "html", "title", "published", "language"} per line, - for stdin) instead of polling feeds.')] = None,
 ) -> None:
     from pipelines import ingest as ing
 
+    if docs is not None:
+        if feeds is not None or demo or every:
+            raise InputError("--docs ingests one file of documents: drop --feeds, --demo and --every")
+        _check_db_path(db)
+        log = (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
+        from ..store import Store, ingest_lock
+
+        with ingest_lock(db, wait=wait), Store(db) as store:
+            summary = ing.ingest_docs_file(store, docs, log=log)
+        print(summary.docs_line(), file=sys.stderr)
+        return
     if demo and feeds is not None:
         raise InputError("--demo uses its own feed list: drop --feeds")
     interval = ing.parse_duration(every) if every else None

@@ -1,0 +1,287 @@
+"""Matching policy: which reports are one incident, as pure functions over reports (no SQLite).
+
+A `Rep` is what matching knows of one report: its organization keys (extractor/names.py), dates, count,
+data types, agencies, lead embedding and manual decision. Then:
+
+- `conflict(a, b)`: why two reports can never be one incident (dates, counts that fall, manual decisions);
+- `link_score(a, b)`: how strongly two compatible reports are one incident: the strength of the keys they
+  share, plus the evidence of their texts, counts, data types, agencies and dates (negative when they
+  disagree); without a shared key only strong evidence links;
+- `cluster(reps)`: average-linkage clustering that never joins across a conflict, where a report that fits two
+  incidents that conflict with each other joins one only when its evidence clearly prefers it.
+
+Every threshold and weight is read from the ``[merge]`` section of extractor/settings.toml.
+The result depends only on the set of reports, never on their order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Optional
+
+import numpy as np
+
+from . import settings
+from .names import OrgKeys, org_keys
+
+UNSPECIFIED = "unspecified_personal_information"
+
+
+def S(key: str):
+    return settings.get("merge", key)
+
+
+def day(v) -> Optional[date]:
+    if not v:
+        return None
+    try:
+        return date.fromisoformat(str(v)[:10])
+    except ValueError:
+        return None
+
+
+@dataclass
+class Rep:
+    rid: int
+    source_id: str
+    rec: dict
+    published: Optional[date]
+    incident: Optional[date]
+    discovered: Optional[date]
+    count: Optional[int]
+    kind: str
+    keys: OrgKeys
+    codes: frozenset = frozenset()
+    agencies: frozenset = frozenset()
+    doc: dict = field(default_factory=dict)
+    vec: Optional[np.ndarray] = None
+    manual_group: Optional[str] = None   # the incident id of a manual decision, else None
+    attached_at: Optional[str] = None
+
+    @property
+    def primary(self) -> list[str]:
+        return self.keys.primary
+
+    @property
+    def aliases(self) -> list[str]:
+        return self.keys.aliases
+
+    @property
+    def all_keys(self) -> set[str]:
+        return self.keys.all()
+
+    @property
+    def sort_key(self) -> tuple:
+        """Publication order: dated reports by day, then undated ones (seen at an unknown time), by source id."""
+        return (0, self.published.isoformat(), self.source_id) if self.published else (1, "", self.source_id)
+
+
+def rep_from_record(rid: int, source_id: Optional[str], rec: dict, doc: Optional[dict] = None) -> Rep:
+    """A Rep from a record dict (and its stored document: title, text, url, published, language)."""
+    doc = doc or {}
+    src = rec.get("source") or {}
+    dates = rec.get("dates") or {}
+
+    def dv(name):
+        v = dates.get(name)
+        return day(v.get("date")) if isinstance(v, dict) else None
+
+    published = day(src.get("published")) or day(doc.get("published")) or dv("disclosed")
+    count = (rec.get("victims") or {}).get("count")
+    return Rep(
+        rid=rid, source_id=source_id or src.get("id") or str(rid), rec=rec, published=published,
+        incident=dv("incident"), discovered=dv("discovered"), count=count if isinstance(count, int) and count > 0 else None,
+        kind=src.get("kind") or doc.get("kind") or "other", keys=org_keys(rec.get("organization")),
+        codes=frozenset(d["code"] for d in rec.get("data_types") or [] if d.get("code") and d["code"] != UNSPECIFIED),
+        agencies=frozenset(a["code"] for a in rec.get("agencies") or [] if a.get("code")), doc=doc,
+    )
+
+
+def rep_from_json(rid: int, source_id: str, record_json: str, doc: dict) -> Rep:
+    return rep_from_record(rid, source_id, json.loads(record_json), doc)
+
+
+def incident_id_for(source_id: str) -> str:
+    return "inc-" + hashlib.sha256(source_id.encode("utf-8")).hexdigest()[:16]
+
+
+# -- pairwise decisions -----------------------------------------------------------------------------------
+def _days(a: date, b: date) -> int:
+    return abs((a - b).days)
+
+
+def _ratio(a: int, b: int) -> float:
+    return max(a, b) / max(1, min(a, b))
+
+
+def conflict(a: Rep, b: Rep) -> Optional[str]:
+    """Why two reports cannot be one incident (symmetric), or None."""
+    if a.manual_group and b.manual_group and a.manual_group != b.manual_group:
+        return "manual"
+    if a.published and b.published and _days(a.published, b.published) > S("window_days"):
+        return "window"
+    tol = S("incident_date_tolerance_days")
+    if a.incident and b.incident and _days(a.incident, b.incident) > tol:
+        return "incident_dates"
+    if a.discovered and b.discovered and _days(a.discovered, b.discovered) > tol:
+        return "discovery_dates"
+    ea, eb = a.incident or a.discovered, b.incident or b.discovered
+    if ea and eb and _days(ea, eb) > S("event_date_tolerance_days"):
+        return "event_dates"
+    if a.published and b.published and a.published != b.published:
+        early, late = (a, b) if a.published < b.published else (b, a)
+        event = late.incident or late.discovered
+        if event and event > early.published + timedelta(days=S("newer_breach_slack_days")):
+            return "newer_breach"
+        if (early.count and late.count is not None and (late.published - early.published).days > S("count_drop_days")
+                and late.count < S("count_drop") * early.count):
+            return "count_drop"
+    for x, y in ((a, b), (b, a)):  # an undated report's event after the other's publication: another breach
+        ev = x.incident or x.discovered
+        if x.published is None and y.published and ev and ev > y.published + timedelta(days=S("newer_breach_slack_days")):
+            return "newer_breach"
+    return None
+
+
+def key_strength(a: Rep, b: Rep) -> float:
+    """The strength of the organization keys two reports share (0: none)."""
+    ka, kb = a.all_keys, b.all_keys
+    shared = {k for k in ka & kb if not k.startswith("d:")}
+    cross = {k for k in ka if k.startswith("a:") and "d:" + k[2:] in kb}
+    cross |= {k for k in kb if k.startswith("a:") and "d:" + k[2:] in ka}
+    if not shared:
+        return S("key_acronym") if cross else 0.0
+    primary = shared & set(a.primary) & set(b.primary)
+    weak = a.keys.weak | b.keys.weak
+    if primary:
+        return S("key_primary") if primary - weak else S("key_weak")
+    return S("key_alias") if shared - weak else S("key_alias_weak")
+
+
+def evidence(a: Rep, b: Rep) -> float:
+    """What the texts, counts, data types, agencies and dates say, beyond the names (0: nothing either way)."""
+    score = 0.0
+    if a.vec is not None and b.vec is not None:
+        score += S("text_weight") * (float(a.vec @ b.vec) - S("text_center"))
+    if a.count and b.count:
+        r = _ratio(a.count, b.count)
+        if a.count == b.count:
+            score += S("count_equal")
+        elif r <= S("count_close_ratio"):
+            score += S("count_close")
+        elif r > S("far_count_ratio"):
+            score -= S("count_far_penalty")
+    if a.codes and b.codes:
+        jac = len(a.codes & b.codes) / len(a.codes | b.codes)
+        score += S("data_types_weight") * (jac - S("data_types_center"))
+    score += min(len(a.agencies & b.agencies), 2) * S("agency_shared")
+    ea, eb = a.incident or a.discovered, b.incident or b.discovered
+    if ea and eb and _days(ea, eb) <= S("same_event_days"):
+        score += S("event_same")
+    if a.published and b.published:
+        gap = _days(a.published, b.published)
+        score -= S("year_penalty") * min(gap / 365.0, 1.5)
+        if gap <= S("same_event_days"):
+            score += S("published_close")
+    return score
+
+
+def link_score(a: Rep, b: Rep) -> float:
+    """How strongly two compatible reports are one incident (0: no link)."""
+    ks = key_strength(a, b)
+    ev = evidence(a, b)
+    cos = float(a.vec @ b.vec) if (a.vec is not None and b.vec is not None) else None
+    if (a.count and b.count and _ratio(a.count, b.count) > S("far_count_ratio")
+            and (cos is None or cos < S("distant_cosine"))):
+        return 0.0  # counts wildly apart and texts unlike each other: two incidents of one organization
+    if ks > 0:
+        if ks < S("key_primary") and a.count and b.count and _ratio(a.count, b.count) > S("alias_count_ratio"):
+            return 0.0  # a supplier and its client, a parent company: their counts must agree
+        score = ks + ev
+        return score if score >= S("link_threshold") else 0.0
+    # No shared key (an organization unknown, generic, or named differently): the evidence alone must be strong.
+    if a.published is None or b.published is None or _days(a.published, b.published) > S("keyless_days"):
+        return 0.0
+    distinct = bool(set(a.primary) - a.keys.weak) and bool(set(b.primary) - b.keys.weak)
+    score = ev - (S("keyless_distinct_penalty") if distinct else 0.0)
+    if cos is not None and cos >= S("fallback_cosine") and not (a.count and b.count and a.count != b.count):
+        score = max(score, S("link_threshold"))
+    return score if score >= S("keyless_threshold") else 0.0
+
+
+# -- clustering -------------------------------------------------------------------------------------------
+def cluster(reps: list[Rep]) -> list[list[Rep]]:
+    """Deterministic constrained average-linkage clustering (see the module docstring)."""
+    reps = sorted(reps, key=lambda r: r.sort_key)
+    n = len(reps)
+    big = n > S("max_component")
+    score: dict[tuple[int, int], float] = {}
+    blocked: set[tuple[int, int]] = set()
+    for i in range(n):
+        for j in range(i + 1, n):
+            if conflict(reps[i], reps[j]):
+                blocked.add((i, j))
+                continue
+            if big:
+                s = 1.0 if key_strength(reps[i], reps[j]) > 0 else 0.0
+            else:
+                s = link_score(reps[i], reps[j])
+            if s > 0:
+                score[(i, j)] = s
+    members: dict[int, list[int]] = {}
+    for i, r in enumerate(reps):  # one cluster per manual group, one per other report
+        members.setdefault(next((k for k in range(i) if r.manual_group and reps[k].manual_group == r.manual_group), i),
+                           []).append(i)
+
+    def pair(x: int, y: int) -> tuple[int, int]:
+        return (x, y) if x < y else (y, x)
+
+    def linkage(a: list[int], b: list[int]) -> float:
+        if any(pair(x, y) in blocked for x in a for y in b):
+            return -1.0
+        vals = [score.get(pair(x, y), 0.0) for x in a for y in b]
+        linked = [v for v in vals if v > 0]
+        if not linked:
+            return 0.0
+        # average over the pairs, a missing link counting half a threshold, so a chain of two good links
+        # holds but one link cannot glue two large groups
+        miss = S("missing_link_value")
+        return sum(v if v > 0 else miss for v in vals) / len(vals)
+
+    threshold = S("link_threshold")
+    margin = S("contest_margin")
+    refused: set[tuple[int, int]] = set()
+    while True:
+        ids = sorted(members)
+        best = None
+        table: dict[tuple[int, int], float] = {}
+        for x in range(len(ids)):
+            for y in range(x + 1, len(ids)):
+                a, b = ids[x], ids[y]
+                v = linkage(members[a], members[b])
+                table[(a, b)] = v
+                if v >= threshold and (a, b) not in refused and (best is None or v > best[0] + 1e-12):
+                    best = (v, a, b)
+        if best is None:
+            break
+        v, a, b = best
+        # a cluster that also fits a third cluster that conflicts with its partner joins only on clear evidence
+        contested = False
+        for me, other in ((a, b), (b, a)):
+            for c in ids:
+                if c in (a, b):
+                    continue
+                vc = table.get(pair(me, c), 0.0)
+                if vc >= threshold and table.get(pair(other, c), 0.0) < 0 and v - vc < margin:
+                    contested = True
+        if contested:
+            refused.add((a, b))
+            continue
+        keep, drop = (a, b) if a < b else (b, a)
+        members[keep] = sorted(members[keep] + members[drop])
+        del members[drop]
+        refused = {p for p in refused if drop not in p and keep not in p}
+    return [[reps[i] for i in m] for _, m in sorted(members.items())]

@@ -1,0 +1,323 @@
+"""Name keys: an organization's names, in either language, folded into the keys that merging compares.
+
+Words are data (docs/INCIDENTS.md, "Name keys"): each language folder ``resources/<lang>/names.json`` gives
+its articles, connectors, legal suffixes, generic words, trailing words and a lexicon of institutional words
+mapped to language-neutral concepts (``banque`` and ``bank`` are both ``bank``); ``resources/shared/names.json``
+lists place names; ``resources/shared/bodies.jsonl`` is the gazetteer of bodies whose names do not translate
+word by word. A third language works by adding a folder with a ``names.json``.
+
+A name gives:
+
+- ``n:<concepts>``: the sorted bag of its words after the lexicon (so French word order does not matter:
+  *Bibliothèque publique d'Ottawa* and *Ottawa Public Library* are both ``n:library ottawa public``), long
+  words cut to a stem (*laurentienne*/*laurentian*); plus a shorter form without trailing words (*Group*);
+- ``a:<letters>``: an acronym the text gives (sorted letters), and ``d:<letters>``: the initials of the name
+  rendered in every language (*Ottawa Public Library* -> OPL and BPO; *Veterans Affairs Canada* -> VAC, ACC);
+  an ``a:`` key meets the ``d:`` key of another report (``d:`` with ``d:`` is no link);
+- ``body:<id>`` for a gazetteer body.
+
+A key made only of generic words (*Ville*, *Centre*, *CISSS*) or only of place names (*Québec*, *Toronto*)
+is never made; one made of generic words and places only (*Ville de Westmount*) is *weak*.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Optional
+
+STEM_FROM = 9   # words this long or longer are cut to their first STEM_CHARS letters in a key
+STEM_CHARS = 7
+MIN_KEY_CHARS = 3
+
+_PUNCT = re.compile(r"[^\w]+")
+_ACRONYM = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý0-9&.\-]{1,9}$")
+
+
+@dataclass(frozen=True)
+class Words:
+    """The name words of every language, merged (a name's language is not always the article's)."""
+
+    articles: frozenset
+    connectors: frozenset
+    suffixes: tuple            # legal suffixes as token tuples, longest first
+    generic: frozenset
+    trailing: frozenset
+    places: frozenset          # every word of a place name
+    lexicon: dict              # token tuple -> concept (longest phrases first when applied)
+    longest: int               # the longest lexicon phrase, in tokens
+    renderings: dict           # language -> {concept: its words in that language}
+
+
+def _resource_root():
+    return resources.files("extractor").joinpath("resources")
+
+
+def languages() -> list[str]:
+    """The language folders that have a names.json (discovered, never listed in code)."""
+    root = _resource_root()
+    return sorted(p.name for p in root.iterdir()
+                  if p.is_dir() and p.name != "shared" and p.joinpath("names.json").is_file())
+
+
+def _plain(s: str) -> str:
+    s = unicodedata.normalize("NFKD", s or "")
+    return "".join(c for c in s if not unicodedata.combining(c)).lower()
+
+
+def _tokens(s: str) -> list[str]:
+    return _PUNCT.sub(" ", _plain(s).replace("_", " ")).split()
+
+
+@lru_cache(maxsize=1)
+def words() -> Words:
+    root = _resource_root()
+    arts, conns, gen, trail = set(), set(), set(), set()
+    suffixes: set[tuple] = set()
+    lexicon: dict[tuple, str] = {}
+    renderings: dict[str, dict[str, list[str]]] = {}
+    for lang in languages():
+        d = json.loads(root.joinpath(lang, "names.json").read_text(encoding="utf-8"))
+        arts.update(d.get("articles", []))
+        conns.update(d.get("connectors", []))
+        gen.update(t for w in d.get("generic", []) for t in _tokens(w))
+        trail.update(d.get("trailing", []))
+        suffixes.update(tuple(_tokens(s)) for s in d.get("legal_suffixes", []) if _tokens(s))
+        rend = renderings.setdefault(lang, {})
+        for phrase, concept in d.get("lexicon", {}).items():
+            toks = tuple(_tokens(phrase))
+            lexicon.setdefault(toks, concept)
+            rend.setdefault(concept, list(toks))
+    # a concept is written as itself in a language whose lexicon does not list it (English concept ids)
+    shared = json.loads(root.joinpath("shared", "names.json").read_text(encoding="utf-8"))
+    places = {t for p in shared.get("places", []) for t in _tokens(p)}
+    for concept in set(lexicon.values()):  # a concept is also a word of itself (English concept ids)
+        lexicon.setdefault(tuple(_tokens(concept)), concept)
+    return Words(frozenset(arts), frozenset(conns), tuple(sorted(suffixes, key=len, reverse=True)),
+                 frozenset(gen), frozenset(trail), frozenset(places), lexicon,
+                 max((len(k) for k in lexicon), default=1), renderings)
+
+
+def fold(name: Optional[str]) -> str:
+    """Case, accents, punctuation, articles and legal suffixes folded away: 'La Société X inc.' -> 'societe x'."""
+    w = words()
+    s = _plain(name or "")
+    s = re.sub(r"['\u2019]s\b", "", s)  # possessive: "PowerSchool's system" -> "powerschool system"
+    s = s.replace("&", " and ").replace("_", " ")
+    tokens = [t for t in _PUNCT.sub(" ", s).split() if t not in w.articles]
+    changed = True
+    while changed and len(tokens) > 1:
+        changed = False
+        for suf in w.suffixes:
+            if len(tokens) > len(suf) and tuple(tokens[-len(suf):]) == suf:
+                tokens = tokens[: -len(suf)]
+                changed = True
+                break
+    return " ".join(tokens)
+
+
+def content_tokens(folded: str) -> list[str]:
+    """The words of a folded name that carry meaning: connectors (de, du, of, and...) dropped."""
+    conns = words().connectors
+    return [t for t in folded.split() if t not in conns]
+
+
+def concepts(tokens: list[str]) -> list[str]:
+    """Tokens through the lexicon (longest phrase first): language-neutral concepts; other words stemmed."""
+    w = words()
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(min(w.longest, len(tokens) - i), 0, -1):
+            c = w.lexicon.get(tuple(tokens[i:i + n]))
+            if c:
+                out.append(c.replace(" ", "_"))
+                i += n
+                break
+        else:
+            t = tokens[i]
+            out.append(t[:STEM_CHARS] if len(t) >= STEM_FROM else t)
+            i += 1
+    return out
+
+
+def kind(tokens: list[str]) -> str:
+    """'none' (no key: only generic words, or only places), 'weak' (generic words and places), 'name'."""
+    w = words()
+    if not tokens:
+        return "none"
+    generic = [t for t in tokens if t in w.generic]
+    places = [t for t in tokens if t in w.places and t not in w.generic]
+    if len(generic) + len(places) < len(tokens):
+        return "name"
+    return "weak" if generic and places else "none"
+
+
+def name_key(tokens: list[str]) -> str:
+    return "n:" + " ".join(sorted(concepts(tokens)))
+
+
+def reduced(tokens: list[str]) -> list[str]:
+    """Trailing words (Group, Stores, Canada...) dropped; never leaves a dangling connector (tokens have none)."""
+    trail = words().trailing
+    out = list(tokens)
+    while len(out) > 1 and out[-1] in trail:
+        out.pop()
+    return out
+
+
+def initials(tokens: list[str]) -> set[str]:
+    """Sorted initials of the name as written and as rendered word by word in every language."""
+    w = words()
+    forms = {"".join(t[0] for t in tokens)}
+    for lang, rend in w.renderings.items():
+        i, letters = 0, []
+        while i < len(tokens):
+            for n in range(min(w.longest, len(tokens) - i), 0, -1):
+                c = w.lexicon.get(tuple(tokens[i:i + n]))
+                if c:
+                    letters += [t[0] for t in rend.get(c, c.split())]
+                    i += n
+                    break
+            else:
+                letters.append(tokens[i][0])
+                i += 1
+        forms.add("".join(letters))
+    return {"".join(sorted(f)) for f in forms if len(f) >= MIN_KEY_CHARS}
+
+
+def looks_like_acronym(s: str) -> bool:
+    s = (s or "").strip()
+    return bool(_ACRONYM.match(s)) and sum(c.isalpha() for c in s) >= 2 and s.upper() == s
+
+
+def keys_of_name(s: str, *, acronym: bool = False) -> tuple[list[str], set[str]]:
+    """(keys, weak keys) of one name or acronym, gazetteer aside."""
+    f = fold(s)
+    toks = content_tokens(f)
+    keys: list[str] = []
+    weak: set[str] = set()
+    if acronym or looks_like_acronym(s):
+        letters = "".join(toks)
+        if len(letters) >= MIN_KEY_CHARS and letters not in words().generic:
+            keys += ["n:" + letters, "a:" + "".join(sorted(letters))]
+        return keys, weak
+    k = kind(toks)
+    if k == "none" or len(" ".join(toks)) < MIN_KEY_CHARS:
+        return keys, weak
+    key = name_key(toks)
+    keys.append(key)
+    if k == "weak":
+        weak.add(key)
+    r = reduced(toks)
+    if r != toks and kind(r) == "name" and len(" ".join(r)) >= 4:
+        keys.append(name_key(r))
+    if len(toks) >= 2:
+        keys += ["d:" + i for i in sorted(initials(toks))]
+        if k == "weak":
+            weak.update(k2 for k2 in keys if k2.startswith("d:"))
+    return keys, weak
+
+
+# -- the gazetteer ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Body:
+    id: str
+    names: tuple[str, ...]
+    acronyms: tuple[str, ...]
+    distinct_from: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> tuple[dict[str, Body], dict[str, set[str]], dict[str, set[str]]]:
+    """(bodies by id, folded name -> body ids, folded acronym -> body ids) from bodies.jsonl."""
+    bodies: dict[str, Body] = {}
+    by_name: dict[str, set[str]] = {}
+    by_acr: dict[str, set[str]] = {}
+    text = _resource_root().joinpath("shared", "bodies.jsonl").read_text(encoding="utf-8")
+    langs = languages()
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        names = [n for lang in langs for n in d.get(lang, [])]
+        b = Body(d["id"], tuple(names), tuple(d.get("acronyms", [])), tuple(d.get("distinct_from", [])))
+        bodies[b.id] = b
+        for n in b.names:
+            by_name.setdefault(fold(n), set()).add(b.id)
+        for a in b.acronyms:
+            by_acr.setdefault(fold(a), set()).add(b.id)
+    return bodies, by_name, by_acr
+
+
+@dataclass
+class OrgKeys:
+    primary: list[str] = field(default_factory=list)   # from the name and the acronym
+    aliases: list[str] = field(default_factory=list)   # from the aliases only
+    weak: set[str] = field(default_factory=set)        # keys of generic words and places only
+
+    def all(self) -> set[str]:
+        return set(self.primary) | set(self.aliases)
+
+
+def org_keys(org: Optional[dict]) -> OrgKeys:
+    """The keys of a record's ``organization`` (name, acronym, aliases), gazetteer first."""
+    out = OrgKeys()
+    if not org or not org.get("name"):
+        return out
+    bodies, by_name, by_acr = gazetteer()
+    aliases = [a for a in (org.get("aliases") or []) if isinstance(a, str)]
+    entries = [(org.get("name") or "", True, False), (org.get("acronym") or "", True, True)]
+    entries += [(a, False, False) for a in aliases]
+    resolved = []
+    for s, is_primary, as_acr in entries:
+        if not s:
+            continue
+        f = fold(s)
+        ids = set(by_name.get(f) or by_name.get(" ".join(reduced(f.split()))) or by_acr.get(f) or ())
+        resolved.append((s, f, ids, is_primary, as_acr))
+    # Which body is the record about? The longest matching name wins among bodies that must stay apart
+    # ("Secrétariat du Conseil du Trésor du Canada" beats "Secrétariat du Conseil du trésor").
+    unique = [(f, next(iter(ids))) for _, f, ids, _, _ in resolved if len(ids) == 1]
+    excluded: set[str] = set()
+    for f, bid in sorted(unique, key=lambda x: (-len(x[0]), x[1])):
+        if bid not in excluded:
+            excluded.update(bodies[bid].distinct_from)
+    chosen = {bid for _, bid in unique if bid not in excluded}
+    excluded_names = {fold(n) for b in excluded for n in bodies[b].names}
+    strong: set[str] = set()
+    for s, f, ids, is_primary, as_acr in resolved:
+        target = out.primary if is_primary else out.aliases
+        ids = ids - excluded
+        if len(ids) == 1:
+            keys = ["body:" + next(iter(ids))]
+        elif len(ids) > 1:  # an ambiguous acronym: the body the record names, else the bare acronym
+            mine = ids & chosen
+            keys = ["body:" + b for b in sorted(mine)] if mine else keys_of_name(s, acronym=True)[0][:1]
+        elif f in excluded_names:
+            keys = []
+        else:
+            keys, weak = keys_of_name(s, acronym=as_acr)
+            out.weak |= weak
+            strong.update(k for k in keys if k not in weak)
+        for k in keys:
+            if k not in target:
+                target.append(k)
+    out.aliases = [k for k in out.aliases if k not in out.primary]
+    out.weak -= strong
+    return out
+
+
+def lookup_keys(keys: Iterable[str]) -> set[str]:
+    """The index keys that can link to these keys: themselves, and ``a:``/``d:`` acronyms across."""
+    out = set(keys)
+    for k in list(out):
+        if k.startswith("a:"):
+            out.add("d:" + k[2:])
+        elif k.startswith("d:"):
+            out.add("a:" + k[2:])
+    return out
