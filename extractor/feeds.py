@@ -33,18 +33,18 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from .fetch import sniff_decode
+from . import settings
+from .decoding import sniff_decode
 
 __all__ = ["ParsedFeed", "parse_feed", "strip_doctype", "MAX_ENTRIES", "MAX_FEED_BYTES"]
 
-MAX_ENTRIES = 2000
-MAX_FEED_BYTES = 10_000_000  # input cap (bytes); fetch's own cap is the same by default
-# Work handed to feedparser, in characters + TAG_COST per "<" (about 1 s per 2,000,000 units on the
-# well-formed path; the loose parser for malformed feeds is about 3 times slower).
-PARSE_BUDGET = 4_000_000
-LOOSE_BUDGET = 1_000_000
-_MAX_FIELD = 100_000  # characters kept per title/summary
-_MAX_URL = 2048
+_LIMITS = settings.section("feeds")  # extractor/settings.toml, each limit explained there
+MAX_ENTRIES = _LIMITS["max_entries"]
+MAX_FEED_BYTES = _LIMITS["max_bytes"]
+PARSE_BUDGET = _LIMITS["parse_budget"]
+LOOSE_BUDGET = _LIMITS["loose_budget"]
+_MAX_FIELD = _LIMITS["max_field_chars"]
+_MAX_URL = _LIMITS["max_url_chars"]
 
 
 @dataclass
@@ -127,8 +127,8 @@ _ITEM_START = re.compile(r"<(?:[A-Za-z_][\w.-]{0,40}:)?(?:item|entry)(?=[\s>/])"
 _ITEM_END = re.compile(r"</(?:[A-Za-z_][\w.-]{0,40}:)?(?:item|entry)\s*>")
 
 
-TAG_COST = 50  # feedparser's time goes mostly to elements: one "<" weighs as much as 50 characters
-REF_COST = 5  # and to entity references: one "&" weighs 5
+TAG_COST = _LIMITS["tag_cost"]
+REF_COST = _LIMITS["ref_cost"]
 
 
 def _cost(text: str, start: int = 0, end: Optional[int] = None) -> int:

@@ -263,10 +263,10 @@ def test_redirect_to_another_scheme_is_refused(server, target):
 
 def test_redirect_to_a_refused_address(server, monkeypatch):
     """127.0.0.1 is treated as public here; the redirect target 127.0.0.2 is not."""
-    import extractor.fetch as fetch_mod
+    import extractor.netguard as guard_mod
 
     monkeypatch.delenv("INCIDENTS_ALLOW_PRIVATE", raising=False)
-    monkeypatch.setattr(fetch_mod, "is_public_address", lambda ip: ip == "127.0.0.1")
+    monkeypatch.setattr(guard_mod, "is_public_address", lambda ip: ip == "127.0.0.1")
     server.routes["/r"] = (302, {"Location": f"http://127.0.0.2:{server.port}/inside"}, b"")
     s = FetchSettings(allow_private=False, per_host_delay=0)
     with pytest.raises(FetchError, match=r"^refused address 127\.0\.0\.2 for http://127\.0\.0\.2:\d+/inside "):

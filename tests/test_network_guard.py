@@ -17,8 +17,10 @@ except ImportError:  # tests/ imported as a package
     from tests.localserver import LocalServer
 
 import extractor.fetch as fetch_mod
+import extractor.netguard as guard_mod
 from extractor.errors import FetchError
-from extractor.fetch import FetchSettings, Fetcher, check_url, fetch, is_public_address
+from extractor.fetch import FetchSettings, Fetcher, fetch
+from extractor.netguard import check_url, is_public_address
 
 STRICT = FetchSettings(allow_private=False, per_host_delay=0.0, connect_timeout=2.0, read_timeout=2.0)
 OPEN = FetchSettings(allow_private=True, per_host_delay=0.0, connect_timeout=2.0, read_timeout=2.0)
@@ -52,7 +54,7 @@ def fake_dns(monkeypatch, answers: dict, calls: list | None = None):
             return out
         return real(host, port, *args, **kwargs)
 
-    monkeypatch.setattr(fetch_mod.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(guard_mod.socket, "getaddrinfo", getaddrinfo)
 
 
 def _is_ip(host: str) -> bool:
@@ -122,7 +124,7 @@ def test_the_connection_goes_to_the_checked_address_with_the_original_host(serve
 
 def test_redirect_from_an_allowed_host_to_a_private_one_is_refused(server, monkeypatch):
     """127.0.0.1 plays the public site; every redirect target below is private."""
-    monkeypatch.setattr(fetch_mod, "is_public_address", lambda ip: ip == "127.0.0.1")
+    monkeypatch.setattr(guard_mod, "is_public_address", lambda ip: ip == "127.0.0.1")
     fake_dns(monkeypatch, {"intranet.example.com": ["10.0.0.5"]})
     targets = {
         "/to-127-2": f"http://127.0.0.2:{server.port}/a",
@@ -210,7 +212,7 @@ def test_private_literals_are_refused_without_any_lookup(url, monkeypatch):
     def no_dns(*a, **k):
         raise AssertionError("check_url must not resolve names")
 
-    monkeypatch.setattr(fetch_mod.socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr(guard_mod.socket, "getaddrinfo", no_dns)
     with pytest.raises(FetchError, match="^refused address .*INCIDENTS_ALLOW_PRIVATE=1"):
         check_url(url, allow_private=False)
     check_url(url, allow_private=True)  # allowed when asked for
@@ -219,12 +221,12 @@ def test_private_literals_are_refused_without_any_lookup(url, monkeypatch):
 @pytest.mark.parametrize("url", ["https://www.newswire.ca/rss/", "http://93.184.216.34/feed", "https://[2606:4700::1111]/x",
                                  "https://lapresse.ca/actualites/x.php?id=1#frag", "http://cafe.be/", "HTTPS://Example.COM/"])
 def test_public_urls_pass_check_url(url, monkeypatch):
-    monkeypatch.setattr(fetch_mod.socket, "getaddrinfo", lambda *a, **k: pytest.fail("no lookup"))
+    monkeypatch.setattr(guard_mod.socket, "getaddrinfo", lambda *a, **k: pytest.fail("no lookup"))
     check_url(url, allow_private=False)
 
 
 @pytest.mark.parametrize("url", ["http://exa mple.com/", "http://a<b.com/", "http://" + "a" * 300 + ".com/", "http://ex%41mple.com/"])
 def test_bad_host_names_are_refused_without_any_lookup(url, monkeypatch):
-    monkeypatch.setattr(fetch_mod.socket, "getaddrinfo", lambda *a, **k: pytest.fail("no lookup"))
+    monkeypatch.setattr(guard_mod.socket, "getaddrinfo", lambda *a, **k: pytest.fail("no lookup"))
     with pytest.raises(FetchError, match="^invalid URL"):
         fetch(url, settings=STRICT)

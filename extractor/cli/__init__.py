@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: every error a user can cause ends as one line on stderr and an exit code."""
     _terminate_as_interrupt()
     try:
+        from .. import settings
+
+        settings.all_settings()  # a bad $INCIDENTS_SETTINGS fails here, in one line, whatever the verb
         rv = app(args=argv, standalone_mode=False)
     except ExtractorError as err:
         print(f"incidents: error: {err}", file=sys.stderr)
