@@ -7,7 +7,7 @@ incidents of train only), and an L2 logistic regression (`fitlib.fit_logistic`) 
 Since a gold code may also be mentioned where it is not exposed (a caption, advice), the fit
 is refined once: of a gold code's mentions only the best-scored one per document stays a
 positive example, the others are left out. A code is kept for a document when its best
-mention scores at least the threshold, chosen on the training documents for document-level F1.
+mention scores at least the threshold (0.5 unless told; 5-fold CV on train found no better one).
 
 Prints the 5-fold cross-validated F1 on train (folds grouped by incident_key), per language,
 and the dev F1 of the weights fitted on all of train; writes the weights only with --write.
@@ -73,11 +73,12 @@ def matrix(docs: list[dict], names: list[str]):
     for di, d in enumerate(docs):
         if d["gold"] is None:
             continue
+        specific = bool(d["gold"] - {UNSPECIFIED})
         for mi, (code, f) in enumerate(d["mentions"]):
+            if code == UNSPECIFIED and specific:
+                continue  # beside a specific code the unspecified one gives way anyway: no label to learn
             rows.append([f[n] for n in names])
-            # "personal information" said of exposed data is right whether or not details follow
-            # (the unspecified code then gives way to them): positive wherever the gold has codes
-            y.append(1.0 if code in d["gold"] or (code == UNSPECIFIED and d["gold"]) else 0.0)
+            y.append(1.0 if code in d["gold"] else 0.0)
             where.append((di, mi))
     return np.array(rows, dtype=float).reshape(-1, len(names)), np.array(y), where
 
@@ -115,7 +116,7 @@ def f1(c) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def fit(docs: list[dict], names: list[str], l2: float):
+def fit(docs: list[dict], names: list[str], l2: float, threshold: float | None = None):
     """Weights, bias and threshold fitted on `docs` alone."""
     X, y, where = matrix(docs, names)
     w, b = fit_logistic(X, y, l2=l2)
@@ -129,6 +130,8 @@ def fit(docs: list[dict], names: list[str], l2: float):
                 top[key] = k
     keep = [k for k in range(len(y)) if y[k] == 0 or top.get((where[k][0], docs[where[k][0]]["mentions"][where[k][1]][0])) == k]
     w, b = fit_logistic(X[keep], y[keep], l2=l2)
+    if threshold is not None and threshold >= 0:
+        return w, b, threshold
     thr = max(THRESHOLDS, key=lambda t: (f1(tally(docs, names, w, b, t).get("all", [0, 0, 0])), -abs(t - 0.5)))
     return w, b, thr
 
@@ -147,6 +150,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--l2", type=float, default=1.0)
     ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--threshold", type=float, default=0.5,
+                    help="the decision threshold (default 0.5); --threshold -1: the one best on the training documents")
     ap.add_argument("--cache", type=Path, help="keep the analysed corpora in this pickle (re-used when it exists)")
     ap.add_argument("--write", action="store_true", help="write the weights into resources/shared/data_type_weights.json")
     a = ap.parse_args(argv)
@@ -166,12 +171,12 @@ def main(argv=None) -> int:
     cv: dict = {}
     for held in folds(train_gold, a.k):
         held_set = set(held)
-        w, b, thr = fit([d for i, d in enumerate(train) if i not in held_set], names, a.l2)
+        w, b, thr = fit([d for i, d in enumerate(train) if i not in held_set], names, a.l2, a.threshold)
         for lang, c in tally([train[i] for i in held], names, w, b, thr).items():
             acc = cv.setdefault(lang, [0, 0, 0])
             for j in range(3):
                 acc[j] += c[j]
-    w, b, thr = fit(train, names, a.l2)
+    w, b, thr = fit(train, names, a.l2, a.threshold)
     print(report(f"train {a.k}-fold CV", cv))
     print(report("train (fit on all)", tally(train, names, w, b, thr)))
     print(report("dev", tally(dev, names, w, b, thr)))

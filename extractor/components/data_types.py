@@ -82,7 +82,7 @@ class DataTypeRules:
         self.introducer = _alt(c["introducer"])
         self.data_noun = _alt(c["data_noun"])
         self.neg_before = _alt(c["negation_before"], after=r"\b[^.;:!?]{0,80}$")
-        self.neg_after = _alt(c["negation_after"], before=r"^[^.;:!?]{0,60}?(?<![\w])")
+        self.neg_after = _alt(c["negation_after"], before=r"^[^.;:!?,]{0,60}?(?<![\w])")
         self.hypothetical = _alt(c["hypothetical"])
         self.uncertain = _alt(c["uncertain"])
         self.vector = _alt(c["vector"])
