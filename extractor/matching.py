@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Optional
@@ -28,6 +29,7 @@ from . import settings
 from .names import OrgKeys, org_keys
 
 UNSPECIFIED = "unspecified_personal_information"
+_YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 
 
 def S(key: str):
@@ -56,6 +58,7 @@ class Rep:
     keys: OrgKeys
     codes: frozenset = frozenset()
     agencies: frozenset = frozenset()
+    years: frozenset = frozenset()       # years the text mentions (the era of an undated report)
     doc: dict = field(default_factory=dict)
     vec: Optional[np.ndarray] = None
     manual_group: Optional[str] = None   # the incident id of a manual decision, else None
@@ -97,6 +100,7 @@ def rep_from_record(rid: int, source_id: Optional[str], rec: dict, doc: Optional
         kind=src.get("kind") or doc.get("kind") or "other", keys=org_keys(rec.get("organization")),
         codes=frozenset(d["code"] for d in rec.get("data_types") or [] if d.get("code") and d["code"] != UNSPECIFIED),
         agencies=frozenset(a["code"] for a in rec.get("agencies") or [] if a.get("code")), doc=doc,
+        years=frozenset(int(y) for y in _YEAR.findall((doc.get("text") or "")[:S("era_text_chars")])),
     )
 
 
@@ -158,6 +162,9 @@ def key_strength(a: Rep, b: Rep) -> float:
     weak = a.keys.weak | b.keys.weak
     if primary:
         return S("key_primary") if primary - weak else S("key_weak")
+    named = shared & (set(a.primary) | set(b.primary))  # one report's name is the other's alias
+    if named - weak:
+        return S("key_name_alias")
     return S("key_alias") if shared - weak else S("key_alias_weak")
 
 
@@ -181,12 +188,21 @@ def evidence(a: Rep, b: Rep) -> float:
     ea, eb = a.incident or a.discovered, b.incident or b.discovered
     if ea and eb and _days(ea, eb) <= S("same_event_days"):
         score += S("event_same")
+    score -= era_penalty(a, b)
     if a.published and b.published:
         gap = _days(a.published, b.published)
         score -= S("year_penalty") * min(gap / 365.0, 1.5)
         if gap <= S("same_event_days"):
             score += S("published_close")
     return score
+
+
+def era_penalty(a: Rep, b: Rep) -> float:
+    """An undated report whose text names a year well after the other's publication was written later than it."""
+    for u, d in ((a, b), (b, a)):
+        if u.published is None and d.published and u.years and max(u.years) > d.published.year + S("era_years"):
+            return S("era_penalty")
+    return 0.0
 
 
 def link_score(a: Rep, b: Rep) -> float:
@@ -208,7 +224,7 @@ def link_score(a: Rep, b: Rep) -> float:
     distinct = bool(set(a.primary) - a.keys.weak) and bool(set(b.primary) - b.keys.weak)
     score = ev - (S("keyless_distinct_penalty") if distinct else 0.0)
     if cos is not None and cos >= S("fallback_cosine") and not (a.count and b.count and a.count != b.count):
-        score = max(score, S("link_threshold"))
+        score = max(score, S("keyless_threshold"))
     return score if score >= S("keyless_threshold") else 0.0
 
 

@@ -11,8 +11,8 @@ A name gives:
 - ``n:<concepts>``: the sorted bag of its words after the lexicon (so French word order does not matter:
   *Bibliothèque publique d'Ottawa* and *Ottawa Public Library* are both ``n:library ottawa public``), long
   words cut to a stem (*laurentienne*/*laurentian*); plus a shorter form without trailing words (*Group*);
-- ``a:<letters>``: an acronym the text gives (sorted letters), and ``d:<letters>``: the initials of the name
-  rendered in every language (*Ottawa Public Library* -> OPL and BPO; *Veterans Affairs Canada* -> VAC, ACC);
+- ``a:<letters>``: an acronym the text gives, and ``d:<letters>``: the initials of the name rendered word
+  by word in every language (reversed too in a language other than the name's own) (*Ottawa Public Library* -> OPL and BPO; *Veterans Affairs Canada* -> VAC, ACC);
   an ``a:`` key meets the ``d:`` key of another report (``d:`` with ``d:`` is no link);
 - ``body:<id>`` for a gazetteer body.
 
@@ -49,6 +49,7 @@ class Words:
     trailing: frozenset
     places: frozenset          # every word of a place name
     lexicon: dict              # token tuple -> concept (longest phrases first when applied)
+    lang_of: dict              # token tuple -> the languages whose lexicon lists it
     longest: int               # the longest lexicon phrase, in tokens
     renderings: dict           # language -> {concept: its words in that language}
 
@@ -79,6 +80,8 @@ def words() -> Words:
     arts, conns, gen, trail = set(), set(), set(), set()
     suffixes: set[tuple] = set()
     lexicon: dict[tuple, str] = {}
+    lang_of: dict[tuple, set] = {}
+    concept_langs: list[str] = []
     renderings: dict[str, dict[str, list[str]]] = {}
     for lang in languages():
         d = json.loads(root.joinpath(lang, "names.json").read_text(encoding="utf-8"))
@@ -88,17 +91,22 @@ def words() -> Words:
         trail.update(d.get("trailing", []))
         suffixes.update(tuple(_tokens(s)) for s in d.get("legal_suffixes", []) if _tokens(s))
         rend = renderings.setdefault(lang, {})
+        if d.get("concepts_are_words"):
+            concept_langs.append(lang)
         for phrase, concept in d.get("lexicon", {}).items():
             toks = tuple(_tokens(phrase))
             lexicon.setdefault(toks, concept)
+            lang_of.setdefault(toks, set()).add(lang)
             rend.setdefault(concept, list(toks))
     # a concept is written as itself in a language whose lexicon does not list it (English concept ids)
     shared = json.loads(root.joinpath("shared", "names.json").read_text(encoding="utf-8"))
     places = {t for p in shared.get("places", []) for t in _tokens(p)}
     for concept in set(lexicon.values()):  # a concept is also a word of itself (English concept ids)
-        lexicon.setdefault(tuple(_tokens(concept)), concept)
+        toks = tuple(_tokens(concept))
+        lexicon.setdefault(toks, concept)
+        lang_of.setdefault(toks, set()).update(concept_langs)
     return Words(frozenset(arts), frozenset(conns), tuple(sorted(suffixes, key=len, reverse=True)),
-                 frozenset(gen), frozenset(trail), frozenset(places), lexicon,
+                 frozenset(gen), frozenset(trail), frozenset(places), lexicon, lang_of,
                  max((len(k) for k in lexicon), default=1), renderings)
 
 
@@ -171,23 +179,31 @@ def reduced(tokens: list[str]) -> list[str]:
 
 
 def initials(tokens: list[str]) -> set[str]:
-    """Sorted initials of the name as written and as rendered word by word in every language."""
+    """Initials of the name as written and rendered word by word in every language; in a language other than
+    the name's own, also in the reverse order (French puts adjectives and places after the noun)."""
     w = words()
     forms = {"".join(t[0] for t in tokens)}
+    own: dict[str, int] = {}
     for lang, rend in w.renderings.items():
         i, letters = 0, []
         while i < len(tokens):
             for n in range(min(w.longest, len(tokens) - i), 0, -1):
-                c = w.lexicon.get(tuple(tokens[i:i + n]))
+                phrase = tuple(tokens[i:i + n])
+                c = w.lexicon.get(phrase)
                 if c:
-                    letters += [t[0] for t in rend.get(c, c.split())]
+                    for lg in w.lang_of.get(phrase, ()):
+                        own[lg] = own.get(lg, 0) + 1
+                    letters.append("".join(t[0] for t in rend.get(c, c.split())))
                     i += n
                     break
             else:
                 letters.append(tokens[i][0])
                 i += 1
         forms.add("".join(letters))
-    return {"".join(sorted(f)) for f in forms if len(f) >= MIN_KEY_CHARS}
+        own.setdefault(lang, 0)
+        if lang != max(own, key=lambda lg: (own[lg], lg)) or not any(own.values()):
+            forms.add("".join(reversed(letters)))
+    return {f for f in forms if len(f) >= MIN_KEY_CHARS}
 
 
 def looks_like_acronym(s: str) -> bool:
@@ -204,7 +220,7 @@ def keys_of_name(s: str, *, acronym: bool = False) -> tuple[list[str], set[str]]
     if acronym or looks_like_acronym(s):
         letters = "".join(toks)
         if len(letters) >= MIN_KEY_CHARS and letters not in words().generic:
-            keys += ["n:" + letters, "a:" + "".join(sorted(letters))]
+            keys += ["n:" + letters, "a:" + letters]
         return keys, weak
     k = kind(toks)
     if k == "none" or len(" ".join(toks)) < MIN_KEY_CHARS:
