@@ -369,3 +369,12 @@ def test_output_untouched_when_interrupted(tmp_path):
     assert proc.returncode == 130
     assert target.read_text(encoding="utf-8") == PREVIOUS
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.jsonl", "records.jsonl"]
+
+
+def test_version_and_plain_help():
+    proc = run_cli("--version")
+    out, err = decoded(proc)
+    assert proc.returncode == 0 and out.startswith("incidents ") and "schema" in out
+    out, _ = decoded(run_cli("ingest", "--help"))
+    assert "<bool>" not in out  # flags are flags, not "<bool>" values
+    assert "╭" not in out       # plain help: brackets in help texts are shown as written

@@ -54,8 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     except (click.exceptions.Abort, typer.Abort):
         print("incidents: interrupted", file=sys.stderr)
         sys.exit(130)
-    except (click.exceptions.NoArgsIsHelpError, _TyperNoArgs):
-        sys.exit(2)  # the help was shown on standard output
+    except (click.exceptions.NoArgsIsHelpError, _TyperNoArgs) as err:
+        ctx = getattr(err, "ctx", None)
+        if ctx is not None:  # the plain formatter leaves the help to the caller: on standard output
+            print(ctx.get_help())
+        sys.exit(2)
     except (click.ClickException, _TyperClickException) as err:
         message = " ".join(str(err.format_message()).split()) or type(err).__name__
         print(f"incidents: error: {message}", file=sys.stderr)
