@@ -250,53 +250,6 @@ def test_half_written_partition_is_redone(first_run, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_worker_killed_mid_partition_is_redone(archives, expected, cluster, tmp_path):
-    from extractor.backfill import OutputDir
-    from extractor.backfill.runner import BackfillOptions, run_backfill
-
-    items = [("page", n, f"kill/{n}/{k}") for k in range(4) for n in BREACHES]
-    write_warc(tmp_path / "kill.warc.gz", items, gz=True)
-    out = tmp_path / "out"
-    result: dict = {}
-
-    def run():
-        try:
-            result["summary"] = run_backfill(find_archives([str(tmp_path / "kill.warc.gz")]), out, cluster,
-                                             BackfillOptions(max_docs=4))
-        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
-            result["error"] = err
-
-    worker_pids = set(cluster.run(os.getpid).values())
-    t = threading.Thread(target=run)
-    t.start()
-    killed = None
-    deadline = time.monotonic() + 120
-    while killed is None and t.is_alive() and time.monotonic() < deadline:
-        for q in out.glob(".kill-*.jsonl.*.tmp") if out.exists() else ():
-            m = re.match(r"\.(kill-\w+-p\d+)\.jsonl\.(\d+)\.", q.name)
-            if m and int(m.group(2)) in worker_pids:
-                killed = (m.group(1), int(m.group(2)))
-                os.kill(killed[1], signal.SIGKILL)
-                break
-        time.sleep(0.02)
-    t.join(300)
-    assert killed is not None, "no partition was seen in progress"
-    assert "error" not in result, result.get("error")
-    summary = result["summary"]
-    assert summary.failed == 0 and not summary.failures and summary.done == summary.partitions == 4
-    done = OutputDir(out).done_figures()
-    assert done[killed[0]]["pid"] != killed[1]  # redone by another worker process
-    assert (out / f"{killed[0]}.jsonl").exists() and not list(out.glob(".*.tmp"))
-    by_url = {r["source"]["url"]: r for r in expected if r["source"].get("url")}
-    got = _records(out)
-    assert len(got) == len(items)
-    for r in got:
-        want = dict(by_url[r["source"]["url"]])
-        want["source"] = {**want["source"], "id": r["source"]["id"]}
-        assert _stable([r]) == _stable([want])
-
-
-@pytest.mark.slow
 def test_corrupt_archive_is_reported_by_name_and_the_rest_done(archives, cluster, tmp_path, capsys):
     garbage = tmp_path / "broken.warc.gz"
     garbage.write_bytes(b"\x1f\x8b\x08" + bytes(range(256)) * 12)
@@ -334,7 +287,7 @@ def test_parquet_partitions_and_import_dir(first_run, archives, expected, cluste
     import pyarrow.parquet as pq
 
     out = tmp_path / "pq"
-    code, err = _run_cli(capsys, "backfill", str(archives / "dump.jsonl"), str(archives / "news-a.warc.gz"), "-o", str(out),
+    code, err = _run_cli(capsys, "backfill", str(archives / "dump.jsonl"), str(archives / "news-c.warc.gz"), "-o", str(out),
                          "--format", "parquet", "--scheduler", cluster.scheduler.address)
     assert code == 0, err
     files = sorted(out.glob("*.parquet"))
@@ -360,6 +313,54 @@ def test_parquet_partitions_and_import_dir(first_run, archives, expected, cluste
         n_reports = store.conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0]
         n_incidents = store.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
     assert n_reports == n_ok and 1 <= n_incidents <= 4
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_partition_is_redone(archives, expected, cluster, tmp_path):
+    """Last of the cluster tests: the worker it kills restarts without its pipelines loaded."""
+    from extractor.backfill import OutputDir
+    from extractor.backfill.runner import BackfillOptions, run_backfill
+
+    items = [("page", n, f"kill/{n}/{k}") for k in range(2) for n in BREACHES]
+    write_warc(tmp_path / "kill.warc.gz", items, gz=True)
+    out = tmp_path / "out"
+    result: dict = {}
+
+    def run():
+        try:
+            result["summary"] = run_backfill(find_archives([str(tmp_path / "kill.warc.gz")]), out, cluster,
+                                             BackfillOptions(max_docs=4))
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            result["error"] = err
+
+    worker_pids = set(cluster.run(os.getpid).values())
+    t = threading.Thread(target=run)
+    t.start()
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and t.is_alive() and time.monotonic() < deadline:
+        for q in out.glob(".kill-*.jsonl.*.tmp") if out.exists() else ():
+            m = re.match(r"\.(kill-\w+-p\d+)\.jsonl\.(\d+)\.", q.name)
+            if m and int(m.group(2)) in worker_pids:
+                killed = (m.group(1), int(m.group(2)))
+                os.kill(killed[1], signal.SIGKILL)
+                break
+        time.sleep(0.02)
+    t.join(300)
+    assert killed is not None, "no partition was seen in progress"
+    assert "error" not in result, result.get("error")
+    summary = result["summary"]
+    assert summary.failed == 0 and not summary.failures and summary.done == summary.partitions == 2
+    done = OutputDir(out).done_figures()
+    assert done[killed[0]]["pid"] != killed[1]  # redone by another worker process
+    assert (out / f"{killed[0]}.jsonl").exists() and not list(out.glob(".*.tmp"))
+    by_url = {r["source"]["url"]: r for r in expected if r["source"].get("url")}
+    got = _records(out)
+    assert len(got) == len(items)
+    for r in got:
+        want = dict(by_url[r["source"]["url"]])
+        want["source"] = {**want["source"], "id": r["source"]["id"]}
+        assert _stable([r]) == _stable([want])
 
 
 # -- without a cluster: archives read directly, and the errors a user can make ---------------------
