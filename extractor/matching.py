@@ -8,7 +8,8 @@ data types, agencies, lead embedding and manual decision. Then:
   share, plus the evidence of their texts, counts, data types, agencies and dates (negative when they
   disagree); without a shared key only strong evidence links;
 - `cluster(reps)`: average-linkage clustering that never joins across a conflict, where a report that fits two
-  incidents that conflict with each other joins one only when its evidence clearly prefers it.
+  incidents that conflict with each other joins one only when its evidence (texts, counts, data types,
+  agencies, dates: not the names) clearly prefers it, and otherwise stays alone for review.
 
 Every threshold and weight is read from the ``[merge]`` section of extractor/settings.toml.
 The result depends only on the set of reports, never on their order.
@@ -235,6 +236,7 @@ def cluster(reps: list[Rep]) -> list[list[Rep]]:
     n = len(reps)
     big = n > S("max_component")
     score: dict[tuple[int, int], float] = {}
+    support: dict[tuple[int, int], float] = {}   # the evidence of linked pairs (names aside)
     blocked: set[tuple[int, int]] = set()
     for i in range(n):
         for j in range(i + 1, n):
@@ -247,6 +249,7 @@ def cluster(reps: list[Rep]) -> list[list[Rep]]:
                 s = link_score(reps[i], reps[j])
             if s > 0:
                 score[(i, j)] = s
+                support[(i, j)] = evidence(reps[i], reps[j])
     members: dict[int, list[int]] = {}
     for i, r in enumerate(reps):  # one cluster per manual group, one per other report
         members.setdefault(next((k for k in range(i) if r.manual_group and reps[k].manual_group == r.manual_group), i),
@@ -266,6 +269,10 @@ def cluster(reps: list[Rep]) -> list[list[Rep]]:
         # holds but one link cannot glue two large groups
         miss = S("missing_link_value")
         return sum(v if v > 0 else miss for v in vals) / len(vals)
+
+    def evidence_of(a: list[int], b: list[int]) -> float:
+        vals = [support[pair(x, y)] for x in a for y in b if pair(x, y) in support]
+        return sum(vals) / len(vals) if vals else 0.0
 
     threshold = S("link_threshold")
     margin = S("contest_margin")
@@ -291,7 +298,8 @@ def cluster(reps: list[Rep]) -> list[list[Rep]]:
                 if c in (a, b):
                     continue
                 vc = table.get(pair(me, c), 0.0)
-                if vc >= threshold and table.get(pair(other, c), 0.0) < 0 and v - vc < margin:
+                if (vc >= threshold and table.get(pair(other, c), 0.0) < 0
+                        and evidence_of(members[me], members[other]) - evidence_of(members[me], members[c]) < margin):
                     contested = True
         if contested:
             refused.add((a, b))

@@ -21,20 +21,12 @@ def add_report(store: Store, n: int, *, incident: bool, published: str | None, o
         organization=Organization(name=f"{org} {n}", evidence=Evidence(text=f"{org} {n}", start=0,
                                                                          end=len(f"{org} {n}"))) if incident else None,
     )
-    with store.transaction() as conn:
-        doc = conn.execute(
-            "INSERT INTO documents (source_id, url, published, language, text, fetched_at) VALUES (?, ?, ?, 'en', ?, ?)",
-            (f"doc-{n}", f"https://news.example.ca/{n}", published, text, "2024-06-01T00:00:00Z"),
-        ).lastrowid
-        rid = conn.execute(
-            "INSERT INTO reports (document_id, source_id, is_incident, record_json, schema_version, created_at) "
-            "VALUES (?, ?, ?, ?, ?, '2024-06-01T00:00:00Z')",
-            (doc, f"doc-{n}", int(incident), rec.model_dump_json(), rec.schema_version),
-        ).lastrowid
-        if incident and attach:
-            from extractor.merge import attach_report
+    from extractor import merge
 
-            attach_report(conn, rid)
+    with store.transaction() as conn:
+        rid = merge.store_record(conn, rec, text, "2024-06-01T00:00:00Z")
+        if incident and attach:
+            merge.attach_report(conn, rid)
 
 
 @pytest.fixture()
@@ -90,6 +82,7 @@ def test_export_merged_incidents(db, capsys):
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 3
     assert sorted(r["source_id"] for line in lines for r in line["reports"]) == ["doc-1", "doc-3", "doc-4"]
+    assert all(line["previous_ids"] == [] for line in lines)  # former ids (none here) are listed
 
 
 def test_export_errors_are_one_line(db, tmp_path, capsys):

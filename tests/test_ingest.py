@@ -423,3 +423,34 @@ def test_demo_runs_offline_and_twice_adds_nothing(tmp_path, capsys, monkeypatch)
     # the release linked from two feeds (once with utm_* parameters) is one document
     assert rows(db, "SELECT COUNT(*) AS n FROM documents")[0]["n"] == expected["documents"]
     assert rows(db, "SELECT COUNT(*) AS n FROM items WHERE status != 'done'")[0]["n"] == 0
+
+
+def test_ingest_docs_stores_extracts_embeds_and_attaches_like_a_feed_item(tmp_path, capsys):
+    """`incidents ingest --docs` (the `extract --docs` format): the same path as a feed item (real Extractor)."""
+    from extractor.cli import main
+
+    docs = tmp_path / "docs.jsonl"
+    lines = [
+        {"id": "d-fr", "language": "fr", "published": "2024-05-02",
+         "text": "La Banque Laurentienne du Canada avise 2 300 clients qu'une cyberattaque a exposé leurs numéros de "
+                 "compte bancaire. La Commission d'accès à l'information a été avisée."},
+        {"id": "d-en", "language": "en", "published": "2024-05-03",
+         "text": "Laurentian Bank of Canada says a cyberattack exposed the bank account numbers of 2,300 clients. "
+                 "The bank notified Quebec's access to information commission."},
+        {"id": "d-neg", "language": "en", "published": "2024-05-03",
+         "text": "Five tips to choose a strong password for your online banking this spring."},
+    ]
+    docs.write_text("\n".join(json.dumps(d) for d in lines) + "\nnot json\n", encoding="utf-8")
+    db = tmp_path / "docs.db"
+    with pytest.raises(SystemExit) as exit_:
+        main(["ingest", "--docs", str(docs), "--db", str(db), "--quiet"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 0, err
+    assert err.strip().splitlines()[-1].startswith("ingest: 3 documents stored")
+    stored = {r["source_id"]: r for r in rows(db, "SELECT source_id, text, published FROM documents")}
+    assert set(stored) == {"d-fr", "d-en", "d-neg"}
+    assert stored["d-en"]["text"].startswith("Laurentian Bank") and stored["d-fr"]["published"] == "2024-05-02"
+    incident_reports = rows(db, "SELECT r.id FROM reports r WHERE r.is_incident = 1")
+    assert rows(db, "SELECT COUNT(*) AS n FROM embeddings")[0]["n"] == len(incident_reports) >= 1
+    attached = rows(db, "SELECT incident_id FROM incident_reports")
+    assert len(attached) == len(incident_reports)

@@ -250,3 +250,127 @@ def test_records_without_text_still_match(store):
     add(store, rec("b", "en", "2024-02-02", "Canada Revenue Agency", acronym="CRA", count=300), text="")
     assert len(incidents(store)) == 1
     assert store.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 0
+
+
+# -- issue 13: one incident per real breach on real coverage ---------------------------------------------------
+def test_names_generic_heads_and_places_never_make_a_key_alone():
+    keys = merge.org_keys
+    for alone in ("Ville", "Centre", "Québec", "Toronto", "CISSS", "Ministry of Health", "Gouvernement"):
+        assert keys({"name": alone}).all() == set(), alone
+    # a generic head with a place is the name of a body, but only a weak key
+    town = keys({"name": "Ville de Gatineau"})
+    assert town.primary and set(town.primary) <= town.weak
+    assert keys({"name": "Clinique Rivière-Verte"}).weak == set()
+
+
+def test_names_key_reduction_leaves_no_dangling_word_nor_english_article():
+    from extractor import names
+
+    assert names.fold("The Northern Widget Company") == "northern widget"
+    assert names.fold("A Better Pharmacy Ltd.") == "better pharmacy"
+    fr = merge.org_keys({"name": "Banque Laurentienne du Canada"}).primary
+    assert all(not k.endswith((" du", " de", " of")) for k in fr)
+    assert "n:bank laurent" in fr  # the shorter form without "Canada", no "du" left behind
+
+
+def test_french_and_english_names_that_translate_word_by_word_share_a_key():
+    pairs = [("Banque Laurentienne du Canada", "Laurentian Bank of Canada"),
+             ("Bibliothèque publique de Sherbrooke", "Sherbrooke Public Library"),
+             ("Commission des services électriques de Laval", "Laval Electrical Services Commission"),
+             ("Conseil des ressources humaines de Beauce", "Beauce Human Resources Board")]
+    for fr, en in pairs:
+        assert merge.org_keys({"name": fr}).primary[0] == merge.org_keys({"name": en}).primary[0], (fr, en)
+
+
+def test_translated_names_merge_into_one_incident(store):
+    add(store, rec("lb-fr", "fr", "2024-05-02", "Banque Laurentienne du Canada", count=2300, codes=["bank_account"]),
+        text="La Banque Laurentienne du Canada avise 2 300 clients qu'un fichier de comptes a été exposé.")
+    add(store, rec("lb-en", "en", "2024-05-04", "Laurentian Bank of Canada", count=2300, codes=["bank_account"]),
+        text="Laurentian Bank of Canada tells 2,300 clients that a file of account numbers was exposed.")
+    assert len(incidents(store)) == 1
+
+
+def test_an_acronym_from_the_initials_of_the_name_in_the_other_language(store):
+    from extractor import names
+
+    assert "csel" in names.initials(names.content_tokens(names.fold("Laval Electrical Services Commission")))
+    assert "opl" in names.initials(names.content_tokens(names.fold("Bibliothèque publique d'Ottawa")))
+    add(store, rec("cs-en", "en", "2024-02-10", "Laval Electrical Services Commission", count=640), text="")
+    add(store, rec("cs-fr", "fr", "2024-02-12", "CSEL", acronym="CSEL", count=640), text="")
+    add(store, rec("opl-fr", "fr", "2024-02-11", "Bibliothèque publique d'Ottawa", count=75), text="")
+    add(store, rec("opl-en", "en", "2024-02-11", "OPL", acronym="OPL", count=75), text="")
+    m = by_source(store)
+    assert m["cs-en"] == m["cs-fr"] != m["opl-fr"] == m["opl-en"]
+
+
+def test_a_city_name_shared_by_two_organizations_links_nothing(store):
+    add(store, rec("gat-ville", "fr", "2024-04-02", "Ville de Gatineau", aliases=["Gatineau"], count=40,
+                   codes=["address"]), text="")
+    add(store, rec("gat-hop", "fr", "2024-04-09", "Hôpital de Gatineau", aliases=["Gatineau"], count=3100,
+                   codes=["medical"]), text="")
+    m = by_source(store)
+    assert m["gat-ville"] != m["gat-hop"]
+
+
+BREACH_A = dict(count=1200, codes=["name", "phone"], incident="2019-02-20")
+BREACH_B = dict(count=8000, codes=["sin", "bank_account"], incident="2023-09-30")
+
+
+def _two_breaches_and_undated():
+    org = "Clinique dentaire Rivière-Verte"
+    return [
+        rec("rv-2019", "fr", "2019-03-01", org, **BREACH_A),
+        rec("rv-2023", "en", "2023-10-05", "Riviere-Verte Dental Clinic", aliases=[org], **BREACH_B),
+        # undated, and its count and data types are those of the 2019 breach
+        rec("rv-undated-a", "en", None, org, count=1200, codes=["name", "phone"]),
+        # undated, nothing but the name: it fits both breaches equally
+        rec("rv-undated", "fr", None, org),
+    ]
+
+
+def test_an_undated_report_between_two_breaches_joins_the_one_its_evidence_supports(tmp_path):
+    results = set()
+    for k, order in enumerate(itertools.permutations(_two_breaches_and_undated())):
+        if k % 5:  # 24 orders; every fifth is enough to see the order does not matter
+            continue
+        with Store(tmp_path / f"u{k}.db") as s:
+            for r in order:
+                add(s, r, text="")
+            m = by_source(s)
+            assert m["rv-undated-a"] == m["rv-2019"] != m["rv-2023"]
+            assert m["rv-undated"] not in (m["rv-2019"], m["rv-2023"])  # fits both: stays alone for review
+            results.add(canonical(s))
+    assert len(results) == 1
+
+
+def test_matching_is_testable_without_sqlite():
+    from extractor import matching
+
+    reps = [matching.rep_from_record(i, r.source.id, json.loads(r.to_json()))
+            for i, r in enumerate(_two_breaches_and_undated())]
+    assert matching.conflict(reps[0], reps[1]) is not None
+    groups = sorted(sorted(r.source_id for r in c) for c in matching.cluster(reps))
+    assert groups == [["rv-2019", "rv-undated-a"], ["rv-2023"], ["rv-undated"]]
+
+
+def test_a_former_incident_id_still_resolves(store, tmp_path, capsys):
+    add(store, rec("late", "en", "2024-03-10", "Northern Widget Works", count=90), text="")
+    (old,) = by_source(store).values()
+    add(store, rec("early", "fr", "2024-03-05", "Northern Widget Works", count=90), text="")
+    (new,) = set(by_source(store).values())
+    assert new != old == merge.incident_id_for("late") and new == merge.incident_id_for("early")
+    inc = merge.get_incident(store.conn, old)
+    assert inc["id"] == new and inc["previous_ids"] == [old]
+    assert [i["previous_ids"] for i in incidents(store)] == [[old]]
+    # a manual merge keeps the absorbed id too
+    add(store, rec("other", "en", "2024-06-01", "Southern Gadget Shop", count=5), text="")
+    third = by_source(store)["other"]
+    with store.transaction() as conn:
+        kept = merge.merge_incidents(conn, new, third)
+    assert merge.get_incident(store.conn, third)["id"] == kept == merge.get_incident(store.conn, old)["id"]
+    from extractor.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["show", old, "--db", str(store.path), "--json"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and json.loads(out)["id"] == kept
