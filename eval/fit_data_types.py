@@ -52,7 +52,7 @@ def analyse(gold_docs: list[dict]) -> list[dict]:
         with nlp.select_pipes(enable=keep):
             doc = nlp(doc)
         names = [(e.start_char, e.end_char) for e in doc.ents]
-        ms = mentions(doc.text, doc._.sent_bounds, names, prep.language, int(prep.meta.get("title_end") or 0))
+        ms = mentions(doc.text, doc._.sent_bounds, names, prep.language)
         g = d["gold"]
         out.append({"id": d["id"], "lang": d["language"], "key": g.get("incident_key") or d["id"],
                     "gold": set(g.get("data_types") or []) if g.get("is_incident") else None,

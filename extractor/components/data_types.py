@@ -4,7 +4,8 @@ Every match of a term of ``resources/<lang>/data_types.jsonl`` (one regex per li
 code from the shared taxonomy) is a *mention*. Whether a mention says what was exposed is a
 scored decision: the component computes features of the mention from its text (is it in a
 list of data items, after a list introducer or an exposure verb, negated with the whole list,
-hypothetical, advice, a channel, part of a name or a caption, law vocabulary...), with the
+what fraudsters might do or the password used to get in, advice, a channel or an outage,
+part of a name or a caption, law vocabulary...), with the
 cue words in ``resources/<lang>/data_types_cues.json``, and a logistic score with the weights
 of ``resources/shared/data_type_weights.json`` (fitted by ``eval/fit_data_types.py``).
 A code is kept when its best mention scores at least the threshold;
@@ -24,10 +25,11 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT, cue_regex, load_json, load_jsonl
-from ._util import clause_bounds, iter_labelled, sentence_bounds, split_patterns
+from ._util import clause_bounds, sentence_bounds, split_patterns
 
 UNSPECIFIED = "unspecified_personal_information"
-CHANNEL_CODES = {"email", "phone", "address"}
+CHANNEL_CODES = {"email", "phone", "address"}  # also the means of a contact or an outage
+VECTOR_CODES = {"credentials"}  # also the means of an attack
 WEIGHTS = ROOT / "shared" / "data_type_weights.json"
 
 for _name in ("data_types", "data_type_mentions"):
@@ -64,6 +66,21 @@ def _alt(words: list, before: str = r"(?<![\w])", after: str = r"(?![\w])") -> O
     return re.compile(before + "(?:" + "|".join(f"(?:{w})" for w in ordered) + ")" + after, re.IGNORECASE)
 
 
+def _matches(text: str, regexes: list) -> list[tuple[int, int, int]]:
+    """(start, end, row) of the term matches: the longest wins where several start, none overlap."""
+    found = []
+    for rx, row in regexes:
+        for m in rx.finditer(text):
+            found.append((m.start(), m.end(), row))
+    found.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[2]))
+    out, last = [], -1
+    for s, e, row in found:
+        if s >= last:
+            out.append((s, e, row))
+            last = e
+    return out
+
+
 def _blank(rx: Optional[re.Pattern], chunk: str) -> str:
     """`chunk` with the matches of `rx` blanked out (same length): "not limited to" is no negation."""
     return chunk if rx is None else rx.sub(lambda m: " " * len(m.group(0)), chunk)
@@ -76,12 +93,14 @@ def _search(rx: Optional[re.Pattern], text: str, lo: int, hi: int) -> bool:
 class DataTypeRules:
     def __init__(self, lang: str):
         self.rows = load_jsonl(lang, "data_types.jsonl")
-        self.sens, self.insens, self.labels = split_patterns([(r["pattern"], i) for i, r in enumerate(self.rows)])
+        # one regex a row, so that the longest match wins wherever it starts ("adresses postales et
+        # électroniques" over "adresses postales", "numéro de compte chèques" over "numéro de compte")
+        self.row_regexes = [(rx, i) for i, r in enumerate(self.rows) for rx in split_patterns([(r["pattern"], i)])[:2] if rx]
         c = load_json(lang, "data_types_cues.json")
         self.exposure = _alt(c["exposure"])
         self.introducer = _alt(c["introducer"])
         self.data_noun = _alt(c["data_noun"])
-        self.neg_before = _alt(c["negation_before"], after=r"\b[^.;:!?]{0,80}$")
+        self.neg_before = _alt(c["negation_before"], after=r"\b[^.;:!?,]{0,80}$")
         self.neg_after = _alt(c["negation_after"], before=r"^[^.;:!?,]{0,60}?(?<![\w])")
         self.hypothetical = _alt(c["hypothetical"])
         self.uncertain = _alt(c["uncertain"])
@@ -90,11 +109,11 @@ class DataTypeRules:
         self.advice = _alt(c["advice"])
         self.channel_before = _alt(c["channel_before"], after=r"\s+(?:\w+\s+)?$")
         self.channel_after = _alt(c["channel_after"], before=r"^\s{0,2}(?:\w+\s+)?")
+        self.outage = _alt(c["outage_after"], before=r"^[^.;:!?,]{0,40}?(?<![\w])")
         link = "|".join(sorted(c["department_link"], key=len, reverse=True))
         self.dept_before = _alt(c["department_before"], after=rf"\s+(?:(?:{link})\s*)?$")
         self.dept_after = _alt(c["department_after"], before=r"^\s+")
         self.law = _alt(c["law"])
-        self.class_action = _alt(c["class_action"])
         self.second_person = _alt(c["second_person"])
         joiner = "|".join(sorted((j for j in c["list_joiner"]), key=len, reverse=True))
         filler = "|".join(sorted((f for f in c["list_filler"]), key=len, reverse=True))
@@ -122,10 +141,10 @@ def _lists(text: str, hits: list, gap: re.Pattern) -> list[tuple[int, int]]:
     return groups
 
 
-def mentions(text: str, sents: list, names: list, lang: str, title_end: int = 0) -> list[Mention]:
+def mentions(text: str, sents: list, names: list, lang: str) -> list[Mention]:
     """Every data-type mention of the text with its features."""
     r = rules_for(lang)
-    hits = list(iter_labelled(text, (r.sens, r.insens), r.labels))
+    hits = _matches(text, r.row_regexes)
     out: list[Mention] = []
     lists = _lists(text, hits, r.gap)
     codes_in_doc: dict[str, int] = {}
@@ -155,12 +174,12 @@ def mentions(text: str, sents: list, names: list, lang: str, title_end: int = 0)
         introduced = _search(r.introducer, text, max(plo, ls - 160), ls) or before.rstrip().endswith(":")
         exposure_sent = _search(r.exposure, text, plo, hi)
         noun_sent = _search(r.data_noun, text, plo, ls) or _search(r.data_noun, text, le, hi)
-        hyp = _search(r.hypothetical, text, cl, ch)
+        # what fraudsters might ask for, the password used to get in: said before the item, in its clause
+        blocked = negated or _search(r.hypothetical, text, max(cl, ls - 80), ls)
+        outage = bool(r.outage and r.outage.match(text[le:ch]))
         uncertain = _search(r.uncertain, text, cl, ch)
-        vector = _search(r.vector, text, max(cl, ls - 50), min(ch, le + 50))
-        advice = _search(r.advice, text, cl, ch)
+        advice = _search(r.advice, text, max(cl, ls - 80), ls)
         law = _search(r.law, text, lo, hi)
-        klass = _search(r.class_action, text, lo, hi)
         second = _search(r.second_person, text, cl, ch)
         k_sent = next((k for k, (a, b) in enumerate(sents) if a <= ls < b), 0)
         dist = min((abs(k - k_sent) for k in exposed_sents), default=9)
@@ -172,13 +191,15 @@ def mentions(text: str, sents: list, names: list, lang: str, title_end: int = 0)
             s, e, row = hits[k]
             code = r.rows[row]["code"]
             weak = bool(r.rows[row].get("weak"))
-            cap = text[s:s + 1].isupper() and s > 0 and text[s - 1] not in "\n-•:"
+            cap = text[s:s + 1].isupper() and (s == 0 or text[s - 1] not in "-•:")
             # "Human Resources Canada", "Direction des finances": a name that goes on past the term
             in_name = cap and (any(a <= s and e < b for a, b in names) or re.match(r" (?-i:[A-ZÉ])", text[e:e + 2]) is not None)
             label = text[s:s + 1].isupper() and r.caption.match(text, e) is not None and (s == 0 or text[s - 1] in "\n ([")
             channel = code in CHANNEL_CODES and (
                 bool(r.channel_before and r.channel_before.search(text[max(lo, s - 30):s]))
-                or bool(r.channel_after and r.channel_after.match(text[e:e + 40])))
+                or bool(r.channel_after and r.channel_after.match(text[e:e + 40])) or outage)
+            # the password used to get in ("le mot de passe d'un employé", "a phished password")
+            vector = code in VECTOR_CODES and (_search(r.vector, text, max(cl, s - 25), s) or _search(r.vector, text, e, min(ch, e + 25)))
             dept = bool(r.dept_before and r.dept_before.search(text[max(0, s - 40):s])) or bool(
                 r.dept_after and r.dept_after.match(text[e:e + 20]))
             f = {
@@ -188,20 +209,16 @@ def mentions(text: str, sents: list, names: list, lang: str, title_end: int = 0)
                 "exposure_sentence": 1.0 if exposure_sent else 0.0,
                 "data_noun_sentence": 1.0 if noun_sent else 0.0,
                 "exposure_distance": 1.0 / (1.0 + dist),
-                "negated": 1.0 if negated else 0.0,
-                "hypothetical": 1.0 if hyp else 0.0,
+                "not_exposed": 1.0 if blocked or vector else 0.0,
                 "uncertain": 1.0 if uncertain else 0.0,
-                "vector": 1.0 if vector else 0.0,
                 "advice": 1.0 if advice else 0.0,
                 "second_person": 1.0 if second else 0.0,
                 "law": 1.0 if law else 0.0,
-                "class_action": 1.0 if klass else 0.0,
                 "in_name": 1.0 if in_name else 0.0,
                 "label": 1.0 if label else 0.0,
                 "channel": 1.0 if channel else 0.0,
                 "department": 1.0 if dept else 0.0,
                 "short_line": 1.0 if short_line else 0.0,
-                "title": 1.0 if s < title_end else 0.0,
                 "weak_term": 1.0 if weak else 0.0,
                 "weak_alone": 1.0 if weak and size < 2 else 0.0,
                 "unspecified": 1.0 if code == UNSPECIFIED else 0.0,
@@ -242,8 +259,7 @@ class DataTypesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         names = [(ent.start_char, ent.end_char) for ent in doc.ents]
-        title_end = int((doc._.meta or {}).get("title_end") or 0)
-        ms = mentions(doc.text, doc._.sent_bounds, names, self.lang, title_end)
+        ms = mentions(doc.text, doc._.sent_bounds, names, self.lang)
         doc._.data_type_mentions = ms
         doc._.data_types = select(ms, weights())
         return doc
