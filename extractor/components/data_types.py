@@ -153,6 +153,7 @@ def mentions(text: str, sents: list, names: list, lang: str) -> list[Mention]:
             codes_in_doc[c] = codes_in_doc.get(c, 0) + 1
     # sentences with an exposure verb, for the distance feature
     exposed_sents = [k for k, (a, b) in enumerate(sents) if _search(r.exposure, text, a, b)]
+    prev_end, prev_negated = -1, False
     for gi, gj in lists:
         ls, le = hits[gi][0], hits[gj - 1][1]
         size = len({r.rows[hits[k][2]]["code"] for k in range(gi, gj)})
@@ -170,6 +171,10 @@ def mentions(text: str, sents: list, names: list, lang: str) -> list[Mention]:
         cl, ch = clause_bounds(text, ls, le, lo, hi, r.breaks)
         negated = bool(r.neg_before and r.neg_before.search(_blank(r.neg_exceptions, text[cl:ls]))) or bool(
             r.neg_after and r.neg_after.match(_blank(r.neg_exceptions, text[le:ch])))
+        # "no financial information, such as credit card numbers": the examples share the negation
+        if prev_negated and 0 <= ls - prev_end <= 40 and prev_end >= cl and _search(r.introducer, text, prev_end, ls):
+            negated = True
+        prev_end, prev_negated = le, negated
         before = text[plo:ls]
         introduced = _search(r.introducer, text, max(plo, ls - 160), ls) or before.rstrip().endswith(":")
         exposure_sent = _search(r.exposure, text, plo, hi)
