@@ -128,6 +128,8 @@ def conflict(a: Rep, b: Rep) -> Optional[str]:
         return "manual"
     if a.published and b.published and _days(a.published, b.published) > S("window_days"):
         return "window"
+    if distinct_bodies(a, b):
+        return "distinct_bodies"
     tol = S("incident_date_tolerance_days")
     if a.incident and b.incident and _days(a.incident, b.incident) > tol:
         return "incident_dates"
@@ -149,6 +151,16 @@ def conflict(a: Rep, b: Rep) -> Optional[str]:
         if x.published is None and y.published and ev and ev > y.published + timedelta(days=S("newer_breach_slack_days")):
             return "newer_breach"
     return None
+
+
+def distinct_bodies(a: Rep, b: Rep) -> bool:
+    """The two reports name two gazetteer bodies that must stay apart (Québec's SCT and the federal TBS)."""
+    from .names import gazetteer
+
+    bodies = gazetteer()[0]
+    ba = {k[5:] for k in a.primary if k.startswith("body:")}
+    bb = {k[5:] for k in b.primary if k.startswith("body:")}
+    return any(y in bodies[x].distinct_from for x in ba for y in bb if x in bodies)
 
 
 def key_strength(a: Rep, b: Rep) -> float:
@@ -226,7 +238,9 @@ def link_score(a: Rep, b: Rep) -> float:
     score = ev - (S("keyless_distinct_penalty") if distinct else 0.0)
     if cos is not None and cos >= S("fallback_cosine") and not (a.count and b.count and a.count != b.count):
         score = max(score, S("keyless_threshold"))
-    return score if score >= S("keyless_threshold") else 0.0
+    if score < S("keyless_threshold"):
+        return 0.0
+    return S("link_threshold") + score - S("keyless_threshold")  # on the scale of keyed links
 
 
 # -- clustering -------------------------------------------------------------------------------------------

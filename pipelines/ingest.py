@@ -1,5 +1,8 @@
 """Scheduled feed ingestion: poll feeds, fetch new items' pages, extract, store everything in SQLite.
 
+The feed list is read by pipelines/feedlist.py, feeds are polled by pipelines/poll.py, the scheduling helpers
+are in pipelines/schedule.py; this module runs items and documents through extraction into the store.
+
 One run (``Ingestor.run``):
 
 1. the feed list (a TOML file of ``[[feed]]`` tables) is synchronised into the ``feeds`` table;
@@ -20,119 +23,31 @@ still ``new``/``failed``.
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
 import threading
-import time
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from extractor.errors import ExtractorError, FetchError, InputError, StoreError
-from extractor.store import Store, iso, iso_in, utcnow
+from extractor.errors import FetchError
+from extractor.store import Store, iso, iso_in
+
+from .feedlist import TRACKING_PARAMS, TRACKING_PREFIXES, FeedConfig, _lang, canonical_url, load_feed_list  # noqa: F401
+from .poll import FEED_BACKOFF_BASE, FEED_BACKOFF_CAP, RETRY_AFTER_CAP, FeedPolling, _backoff  # noqa: F401
+from .schedule import (  # noqa: F401  (the job's helpers, used by the CLI)
+    OnlyHost, check_store_writable, default_extractor_factory, open_fetcher, parse_duration, sleep_until,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_FEEDS = PACKAGE_DIR / "feeds.toml"
 DEMO_DIR = PACKAGE_DIR / "demo"
 DEMO_PLACEHOLDER = "DEMO_HOST"
 
-# Backoff: a feed that keeps failing waits FEED_BACKOFF_BASE * 2**(failures-1) (capped) before its next poll;
-# a failed item waits ITEM_BACKOFF_BASE * 2**(attempts-1) (capped) and is given up after ITEM_MAX_ATTEMPTS.
-FEED_BACKOFF_BASE = 10 * 60
-FEED_BACKOFF_CAP = 24 * 3600
+# A failed item waits ITEM_BACKOFF_BASE * 2**(attempts-1) (capped) and is given up after ITEM_MAX_ATTEMPTS.
 ITEM_BACKOFF_BASE = 15 * 60
 ITEM_BACKOFF_CAP = 24 * 3600
 ITEM_MAX_ATTEMPTS = 8
-RETRY_AFTER_CAP = 7 * 24 * 3600
-
-# Query parameters that only track the reader: removed from canonical URLs.
-TRACKING_PARAMS = {
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "ttclid", "igshid", "mc_cid", "mc_eid",
-    "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id", "wickedid", "rb_clickid",
-    "s_cid", "cmp", "cmpid", "ncid", "sr_share", "ito", "xtor", "at_medium", "at_campaign", "at_source",
-    "at_creation", "at_variant", "at_format", "at_link", "spref", "ref_src", "ref_url", "__twitter_impression",
-}
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_")
-
-
-def canonical_url(url: str) -> str:
-    """Scheme and host lower-cased, default port and fragment dropped, tracking parameters removed."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
-        host = f"{host}:{port}"
-    if parts.username or parts.password:  # never keep credentials in a stored URL
-        pass
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
-    path = parts.path or "/"
-    return urlunsplit((scheme, host, path, urlencode(query, doseq=True), ""))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The feed list
-# --------------------------------------------------------------------------------------------------------------
-@dataclass
-class FeedConfig:
-    url: str
-    name: Optional[str] = None
-    language: Optional[str] = None
-
-
-def load_feed_list(path: Path | str, substitute: Optional[dict[str, str]] = None) -> list[FeedConfig]:
-    """Read ``[[feed]]`` tables (url, name, language) from a TOML file. Raises InputError."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"feed list {path} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"feed list {path} is a directory") from None
-    except UnicodeDecodeError:
-        raise InputError(f"feed list {path} is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"feed list {path} is not valid TOML: {err}") from None
-    except OSError as err:
-        raise InputError(f"cannot read feed list {path}: {err.strerror}") from None
-    entries = data.get("feed", data.get("feeds"))
-    if not isinstance(entries, list) or not entries:
-        raise InputError(f"feed list {path} has no [[feed]] tables (each with url = \"https://...\")")
-    out: list[FeedConfig] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(entries, 1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str) or not entry["url"].strip():
-            raise InputError(f"feed list {path}: feed #{i} has no url")
-        url = entry["url"].strip()
-        for key, value in (substitute or {}).items():
-            url = url.replace(key, value)
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise InputError(f"feed list {path}: feed #{i} url {url!r} is not http(s)")
-        if entry.get("enabled", True) is False or url in seen:
-            continue
-        seen.add(url)
-        lang = entry.get("language")
-        out.append(FeedConfig(url=url, name=entry.get("name"), language=_lang(lang)))
-    return out
-
-
-def _lang(value: Any) -> Optional[str]:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip().lower().replace("_", "-").split("-")[0] or None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -180,15 +95,11 @@ class Summary:
         return d
 
 
-def _backoff(base: float, n: int, cap: float) -> float:
-    return min(cap, base * (2 ** max(0, n - 1)))
-
-
 def _sha_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-class Ingestor:
+class Ingestor(FeedPolling):
     """Polls feeds and processes items into one Store. ``stop`` (an Event) ends the run after the current item."""
 
     def __init__(
@@ -253,195 +164,6 @@ class Ingestor:
         return self.store.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
 
     # -- feeds ------------------------------------------------------------------------------------------------
-    def _resolve_moved(self, conn, url: str) -> str:
-        for _ in range(10):
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", ("moved:" + url,)).fetchone()
-            if row is None:
-                return url
-            url = row[0]
-        return url
-
-    def sync_feeds(self) -> list[int]:
-        """Insert the configured feeds that are new; refresh names/languages. Returns their ids in order."""
-        ids: list[int] = []
-        with self.store.transaction() as conn:
-            for cfg in self.feeds:
-                url = self._resolve_moved(conn, cfg.url)
-                row = conn.execute("SELECT id, name, language FROM feeds WHERE url = ?", (url,)).fetchone()
-                if row is None:
-                    cur = conn.execute(
-                        "INSERT INTO feeds (url, name, language) VALUES (?, ?, ?)", (url, cfg.name, cfg.language)
-                    )
-                    fid = cur.lastrowid
-                else:
-                    fid = row["id"]
-                    if (cfg.name and cfg.name != row["name"]) or (cfg.language and cfg.language != row["language"]):
-                        conn.execute(
-                            "UPDATE feeds SET name = COALESCE(?, name), language = COALESCE(?, language) WHERE id = ?",
-                            (cfg.name, cfg.language, fid),
-                        )
-                if fid not in ids:
-                    ids.append(fid)
-        return ids
-
-    def poll_feed(self, feed_id: int) -> None:
-        from extractor.feeds import parse_feed
-
-        conn = self.store.conn
-        feed = conn.execute("SELECT * FROM feeds WHERE id = ?", (feed_id,)).fetchone()
-        now = utcnow()
-        if feed["retired"]:
-            self.summary.feeds_skipped += 1
-            return
-        if not self.force and feed["next_poll_after"] and feed["next_poll_after"] > iso(now):
-            self.summary.feeds_skipped += 1
-            return
-        headers = {}
-        if feed["etag"]:
-            headers["If-None-Match"] = feed["etag"]
-        if feed["last_modified"]:
-            headers["If-Modified-Since"] = feed["last_modified"]
-        self.summary.feeds_polled += 1
-        label = feed["name"] or feed["url"]
-        try:
-            resp = self.fetcher.fetch(self.to_fetch_url(feed["url"]), headers=headers)
-        except FetchError as err:
-            self._feed_failed(feed, None, str(err))
-            return
-        status = resp.status
-
-        new_url = None
-        moved = getattr(resp, "permanent_redirect", None)
-        if moved:
-            target = moved if isinstance(moved, str) else resp.final_url
-            target = self.from_fetch_url(target)
-            if target and target != feed["url"]:
-                new_url = target
-
-        if status == 304:
-            with self.store.transaction() as c:
-                self._move_feed(c, feed, new_url)
-                c.execute(
-                    "UPDATE feeds SET last_polled = ?, last_status = 304, last_error = NULL, failures = 0, "
-                    "next_poll_after = NULL WHERE id = ?", (iso(now), feed_id),
-                )
-            self.summary.feeds_not_modified += 1
-            return
-        if status == 410:
-            with self.store.transaction() as c:
-                c.execute(
-                    "UPDATE feeds SET last_polled = ?, last_status = 410, last_error = ?, retired = 1, "
-                    "next_poll_after = NULL WHERE id = ?", (iso(now), "HTTP 410 Gone: feed retired", feed_id),
-                )
-            self._warn(f"feed {label} answered 410 Gone: retired (remove it from the feed list)")
-            self.summary.feeds_failed += 1
-            self.summary.errors += 1
-            return
-        if status in (429, 503):
-            from extractor.fetch import parse_retry_after
-
-            wait = parse_retry_after(resp.headers.get("retry-after"))
-            self._feed_failed(feed, status, f"HTTP {status}" + (f", Retry-After {int(wait)}s" if wait else ""),
-                              retry_after=wait, new_url=new_url)
-            return
-        if status >= 300 or status < 200:
-            self._feed_failed(feed, status, f"HTTP {status}", new_url=new_url)
-            return
-
-        try:
-            parsed = parse_feed(resp.content, self.from_fetch_url(resp.final_url or resp.url),
-                                content_type=resp.headers.get("content-type"))
-        except ExtractorError as err:
-            self._feed_failed(feed, status, f"unreadable feed: {err}", new_url=new_url)
-            return
-        except Exception as err:  # a parser bug must not stop the other feeds
-            self._feed_failed(feed, status, f"unreadable feed: {type(err).__name__}: {err}", new_url=new_url)
-            return
-        entries = list(parsed.entries or [])
-        note = None
-        if parsed.bozo_reason:
-            if not entries:
-                self._feed_failed(feed, status, f"malformed feed, no entries: {parsed.bozo_reason}", new_url=new_url)
-                return
-            note = f"malformed feed ({parsed.bozo_reason}); {len(entries)} entries used"
-            self._warn(f"feed {label}: {note}")
-        base = resp.final_url or resp.url
-        with self.store.transaction() as c:
-            fid = feed_id
-            self._move_feed(c, feed, new_url)
-            added = self._insert_items(c, fid, entries, base)
-            c.execute(
-                "UPDATE feeds SET etag = ?, last_modified = ?, last_polled = ?, last_status = ?, last_error = ?, "
-                "failures = 0, next_poll_after = NULL, language = COALESCE(language, ?), name = COALESCE(name, ?) "
-                "WHERE id = ?",
-                (resp.headers.get("etag"), resp.headers.get("last-modified"), iso(now), status, note,
-                 _lang(parsed.language), parsed.title or None, fid),
-            )
-        self.summary.new_items += added
-
-    def _move_feed(self, conn, feed, new_url: Optional[str]) -> None:
-        if not new_url:
-            return
-        clash = conn.execute("SELECT id FROM feeds WHERE url = ?", (new_url,)).fetchone()
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            ("moved:" + feed["url"], new_url),
-        )
-        if clash is not None and clash["id"] != feed["id"]:
-            conn.execute(
-                "UPDATE feeds SET retired = 1, last_error = ? WHERE id = ?",
-                (f"moved permanently to {new_url}, which is already listed", feed["id"]),
-            )
-        else:
-            conn.execute("UPDATE feeds SET url = ? WHERE id = ?", (new_url, feed["id"]))
-        self.log(f"incidents: feed moved permanently: {feed['url']} -> {new_url} (stored URL updated)")
-
-    def _feed_failed(self, feed, status: Optional[int], error: str, retry_after: Optional[float] = None,
-                     new_url: Optional[str] = None) -> None:
-        failures = (feed["failures"] or 0) + 1
-        wait = _backoff(FEED_BACKOFF_BASE, failures, FEED_BACKOFF_CAP)
-        if retry_after is not None:
-            wait = min(max(0.0, float(retry_after)), RETRY_AFTER_CAP)
-        now = utcnow()
-        with self.store.transaction() as c:
-            self._move_feed(c, feed, new_url)
-            c.execute(
-                "UPDATE feeds SET last_polled = ?, last_status = ?, last_error = ?, failures = ?, next_poll_after = ? "
-                "WHERE id = ?", (iso(now), status, error, failures, iso_in(wait, now), feed["id"]),
-            )
-        self.summary.feeds_failed += 1
-        self.summary.errors += 1
-        self._warn(f"feed {feed['name'] or feed['url']}: {error} (next poll after {iso_in(wait, now)})")
-
-    def _insert_items(self, conn, feed_id: int, entries: Iterable[dict], base: str) -> int:
-        added = 0
-        now = iso()
-        for entry in entries:
-            link = (entry.get("link") or "").strip()
-            if link:
-                link = self.from_fetch_url(urljoin(self.to_fetch_url(base), link))
-            guid = self.from_fetch_url((entry.get("guid") or "").strip()) or link
-            if not guid or not link or urlsplit(link).scheme not in ("http", "https"):
-                continue
-            canon = canonical_url(link)
-            seen = conn.execute(
-                "SELECT 1 FROM items WHERE feed_id = ? AND guid = ? UNION ALL "
-                "SELECT 1 FROM items WHERE canonical_url = ? LIMIT 1",
-                (feed_id, guid, canon),
-            ).fetchone()
-            if seen:
-                continue
-            published = entry.get("published")
-            published = str(published)[:10] if published else None
-            conn.execute(
-                "INSERT INTO items (feed_id, guid, url, canonical_url, title, published, first_seen, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'new')",
-                (feed_id, guid, link, canon, (entry.get("title") or None), published, now),
-            )
-            added += 1
-        return added
-
-    # -- items ------------------------------------------------------------------------------------------------
     def pending_items(self) -> list:
         return self.store.conn.execute(
             "SELECT items.*, feeds.language AS feed_language FROM items LEFT JOIN feeds ON feeds.id = items.feed_id "
@@ -658,59 +380,6 @@ class Ingestor:
         return self.summary
 
 
-# --------------------------------------------------------------------------------------------------------------
-# Scheduling helpers
-# --------------------------------------------------------------------------------------------------------------
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)", re.I)
-
-
-def parse_duration(text: str) -> float:
-    """``30m``, ``1h``, ``90s``, ``2h30m``, ``1d`` (a bare number is minutes) -> seconds. Raises InputError."""
-    s = (text or "").strip().lower().replace(" ", "")
-    if not s or not re.fullmatch(r"(\d+(?:\.\d+)?[smhd]?)+", s):
-        raise InputError(f"bad duration {text!r}: use e.g. 30m, 1h, 90s, 2h30m")
-    total = 0.0
-    for num, unit in _DURATION.findall(s):
-        total += float(num) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 60}[unit]
-    if total < 10:
-        raise InputError(f"duration {text!r} is too short: at least 10s between polls")
-    return total
-
-
-def open_fetcher(allow_private: bool = False, per_host_delay: Optional[float] = None,
-                 timeout: Optional[float] = None):
-    """A Fetcher with the project's settings (extractor.fetch: timeouts, size cap, redirects, User-Agent)."""
-    from extractor.fetch import FetchSettings, Fetcher
-
-    kwargs: dict = {"allow_private": allow_private}
-    if per_host_delay is not None:
-        kwargs["per_host_delay"] = per_host_delay
-    if timeout is not None:
-        kwargs["read_timeout"] = timeout
-        kwargs["total_timeout"] = max(timeout, 1.0) * 3
-    return Fetcher(FetchSettings(**kwargs))
-
-
-class OnlyHost:
-    """Wraps a Fetcher so that it fetches from one host:port only (the demo server, on a private address)."""
-
-    def __init__(self, fetcher: Any, hostport: str):
-        self.fetcher = fetcher
-        self.hostport = hostport
-
-    def _check(self, url: str) -> None:
-        if urlsplit(url).netloc.lower() != self.hostport:
-            raise FetchError(f"the demo fetches from {self.hostport} only, not {url[:200]}")
-
-    def fetch(self, url: str, headers: Optional[dict] = None):
-        self._check(url)
-        return self.fetcher.fetch(url, headers=headers)
-
-    def fetch_page(self, url: str):
-        self._check(url)
-        return self.fetcher.fetch_page(url)
-
-
 def ingest_docs_file(store: Store, path, *, extractor_factory: Optional[Callable[[], Any]] = None,
                      batch_size: int = 16, stop: Optional[threading.Event] = None,
                      log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr)) -> Summary:
@@ -720,22 +389,3 @@ def ingest_docs_file(store: Store, path, *, extractor_factory: Optional[Callable
     ingestor = Ingestor(store, [], None, extractor_factory or default_extractor_factory, batch_size=batch_size,
                         stop=stop, log=log)
     return ingestor.ingest_documents(read_docs_jsonl(path))
-
-
-def default_extractor_factory():
-    from extractor.pipeline import Extractor
-
-    return Extractor()
-
-
-def check_store_writable(path: Path) -> None:
-    if path.exists() and not path.is_file():
-        raise StoreError(f"{path} is not a regular file")
-
-
-def sleep_until(deadline: float, stop: threading.Event) -> None:
-    while not stop.is_set():
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return
-        stop.wait(min(left, 1.0))
