@@ -15,6 +15,9 @@ from submission to the last partition written. The median of --repeat runs is ke
 Besides wall-clock documents a second (what the speed-up is computed from), it prints documents
 per CPU-second of the worker processes: on a machine shared with other jobs the wall clock
 measures the others too, the CPU time much less so (it is the per-core rate a quiet core gives).
+``cores used`` (worker CPU seconds over wall seconds) shows how much of the machine the workers
+got; ``cpu_scaling_2`` (twice the per-CPU rate of 2 workers over that of 1) is the speed-up 2
+workers would give with a core each: an estimate for a shared machine, not a measurement.
 
 The last line is the summary a script reads: ``key=value`` pairs separated by spaces.
 """
@@ -109,7 +112,8 @@ def measure(archives: list[Path], workers: int, repeat: int, partition_docs: int
     cpu = statistics.median(r["cpu_s"] for r in runs)
     docs = runs[0]["documents"]
     return {"workers": workers, "documents": docs, "partitions": runs[0]["partitions"], "seconds": round(secs, 2),
-            "docs_per_s": round(docs / secs, 1), "docs_per_cpu_s": round(docs / cpu, 1) if cpu > 0 else None, "startup_s": round(startup, 1), "pass_rate": runs[0]["pass_rate"],
+            "docs_per_s": round(docs / secs, 1), "docs_per_cpu_s": round(docs / cpu, 1) if cpu > 0 else None,
+            "cores_used": round(cpu / secs, 2), "startup_s": round(startup, 1), "pass_rate": runs[0]["pass_rate"],
             "incidents": runs[0]["incidents"], "runs": runs}
 
 
@@ -140,7 +144,7 @@ def main(argv=None) -> int:
             res = measure(archives, n, args.repeat, args.partition_docs, work, warmup)
             results.append(res)
             print(f"workers={n}: {res['documents']} documents in {res['seconds']}s = {res['docs_per_s']} docs/s, "
-                  f"{res['docs_per_cpu_s']} docs per worker CPU-second "
+                  f"{res['docs_per_cpu_s']} docs per worker CPU-second, {res['cores_used']} cores used by the workers "
                   f"({res['partitions']} partitions, prefilter pass {res['pass_rate']:.1%}, {res['incidents']} incidents; "
                   f"cluster start, pipelines and warm-up {res['startup_s']}s; load average {res['runs'][-1]['load']})", file=sys.stderr)
     by = {r["workers"]: r for r in results}
@@ -148,6 +152,9 @@ def main(argv=None) -> int:
     summary.update({f"docs_per_cpu_s_{n}": r["docs_per_cpu_s"] for n, r in by.items()})
     if 1 in by and 2 in by:
         summary["speedup_2"] = round(by[2]["docs_per_s"] / by[1]["docs_per_s"], 2)
+        # what 2 workers would give with a core each: twice the per-CPU rate they kept (an estimate, for a shared machine)
+        if by[1]["docs_per_cpu_s"] and by[2]["docs_per_cpu_s"]:
+            summary["cpu_scaling_2"] = round(2 * by[2]["docs_per_cpu_s"] / by[1]["docs_per_cpu_s"], 2)
     summary["pass_rate"] = round(results[0]["pass_rate"] or 0, 3)
     summary["load_avg"] = loadavg().split()[0]
     if args.json:

@@ -180,133 +180,152 @@ def backfill(archives: list[Archive], output, options: Optional[BackfillOptions]
 
 def run_backfill(archives: list[Archive], output, client, options: Optional[BackfillOptions] = None,
                  progress: Optional[Callable[[Progress], None]] = None) -> Summary:
-    """Extract every partition of `archives` not yet in `output` (a directory or an OutputDir)."""
-    from distributed import wait
+    """Extract every partition of `archives` not yet in `output` (a directory or an open OutputDir).
 
-    from .tasks import ExtractorPlugin, partition_task, plan_task
-
+    `client` may be None when nothing is left to do (see `outstanding`)."""
     opts = options or BackfillOptions()
     own_dir = not isinstance(output, OutputDir)
     out = OutputDir(output, opts.fmt, {"prefilter": opts.prefilter, "incidents_only": opts.incidents_only}) if own_dir else output
     if own_dir:
         out.open()
     try:
-        try:
-            if client is not None:
-                client.register_plugin(ExtractorPlugin(opts.batch_size, opts.prefilter, opts.preload))
-        except Exception as err:  # noqa: BLE001 - a worker that cannot import or load the extractor
-            raise ExtractorError(f"the Dask workers cannot load the extractor ({_error_line(err)}): install "
-                                 "incidents-extractor[cluster] and the spaCy pipelines on every worker") from None
-        summary = Summary(output=str(out.path), archives=len(archives))
-        spec = {"path": str(out.path), "suffix": out.suffix, "format": out.fmt, "batch_size": opts.batch_size,
-                "prefilter": opts.prefilter, "incidents_only": opts.incidents_only}
-        token = uuid.uuid4().hex[:6]
-        queue: deque = deque()  # ("plan", archive) | ("part", archive, partition)
-        figures = out.done_figures()
-
-        def take_plan(plan: dict) -> None:
-            a = plan["archive"]
-            summary.planned += 1
-            for k, v in (plan.get("skipped") or {}).items():
-                summary.skipped[k] = summary.skipped.get(k, 0) + v
-            truncated = (plan.get("skipped") or {}).get("truncated", 0)
-            if plan.get("damaged") or truncated:
-                first = (plan.get("damage") or [{}])[0]
-                summary.damaged += plan.get("damaged", 0)
-                summary.damage.append({"archive": a["path"], "damaged": plan.get("damaged", 0), "truncated": truncated,
-                                       "offset": first.get("offset"), "reason": first.get("reason")})
-                if plan.get("damaged") and not plan["partitions"]:
-                    summary.failures.append({"what": "archive", "archive": a["path"], "partition": None,
-                                             "error": f"no readable record ({first.get('reason')})"})
-            todo = []
-            for part in plan["partitions"]:
-                summary.partitions += 1
-                if out.is_done(part["name"]):
-                    summary.already += 1
-                    f = figures.get(part["name"])
-                    summary.records += (f or {}).get("records", 0)
-                else:
-                    todo.append(("part", a, part))
-            queue.extendleft(reversed(todo))  # this archive's partitions next: one archive at a time
-
-        for arch in archives:
-            a = arch.to_dict()
-            plan = out.load_plan(arch.key)
-            if plan is not None:
-                plan["archive"] = a  # the archive may have moved: read it where it is now
-                take_plan(plan)
-            else:
-                queue.append(("plan", a))
-        pending: dict = {}
-        workers_seen = [0, 0.0]
-
-        def capacity() -> int:
-            now = time.monotonic()
-            if now - workers_seen[1] > 5:
-                try:
-                    nthreads = client.nthreads()
-                except Exception:  # noqa: BLE001
-                    nthreads = {}
-                workers_seen[:] = [sum(nthreads.values()) or workers_seen[0], now]
-                summary.workers = max(summary.workers, len(nthreads))
-            return max(4, 2 * workers_seen[0])
-
-        def submit() -> None:
-            while queue and len(pending) < capacity():
-                item = queue.popleft()
-                if item[0] == "plan":
-                    fut = client.submit(plan_task, item[1], opts.max_docs, opts.max_bytes, retries=opts.retries,
-                                        key=f"backfill-plan-{item[1]['key']}-{token}", pure=False)
-                else:
-                    fut = client.submit(partition_task, item[1], item[2], spec, retries=opts.retries,
-                                        key=f"backfill-{item[2]['name']}-{token}", pure=False)
-                pending[fut] = item
-
-        def finished(fut, item) -> None:
-            if fut.status != "finished":
-                err = fut.exception()
-                name = item[2]["name"] if item[0] == "part" else None
-                summary.failures.append({"what": "partition" if name else "archive", "archive": item[1]["path"],
-                                         "partition": name, "error": _error_line(err)})
-                if name:
-                    summary.failed += 1
-                    out.log({"event": "failed", "partition": name, "archive": item[1]["path"], "error": _error_line(err)})
-                return
-            result = fut.result()
-            if item[0] == "plan":
-                out.save_plan(result)
-                take_plan(result)
-                return
-            summary.done += 1
-            for k in ("documents", "prefiltered", "errors", "incidents", "records"):
-                setattr(summary, k, getattr(summary, k) + result.get(k, 0))
-            out.log({"event": "done", **result})
-
-        last_tick = 0.0
-        try:
-            submit()
-            while pending:
-                try:
-                    with client.as_current():  # wait() looks for the current client
-                        done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
-                except TimeoutError:  # nothing finished within the second
-                    done = set()
-                for fut in done:
-                    finished(fut, pending.pop(fut))
-                    fut.release()
-                submit()
-                now = time.monotonic()
-                if progress and (done or now - last_tick >= 2.0):
-                    progress(summary)
-                    last_tick = now
-        except BaseException:
-            if pending:
-                client.cancel(list(pending))
-            raise
-        out.clear_temporaries()  # what workers that died mid-partition left
-        if progress:
-            progress(summary)
-        return summary
+        return _Run(archives, out, client, opts, progress).run()
     finally:
         if own_dir:
             out.close()
+
+
+class _Run:
+    """One backfill run: a queue of tasks to submit, the futures in flight, the summary."""
+
+    def __init__(self, archives, out: OutputDir, client, opts: BackfillOptions, progress):
+        self.archives, self.out, self.client, self.opts, self.progress = archives, out, client, opts, progress
+        self.summary = Summary(output=str(out.path), archives=len(archives))
+        self.spec = {"path": str(out.path), "suffix": out.suffix, "format": out.fmt, "batch_size": opts.batch_size,
+                     "prefilter": opts.prefilter, "incidents_only": opts.incidents_only}
+        self.token = uuid.uuid4().hex[:6]  # task keys of this run
+        self.queue: deque = deque()  # ("plan", archive) | ("part", archive, partition)
+        self.pending: dict = {}  # future -> queue item
+        self.figures = out.done_figures()
+        self._threads, self._threads_at = 0, 0.0
+
+    def run(self) -> Summary:
+        from distributed import wait
+
+        if self.client is not None:
+            self._register()
+        for arch in self.archives:
+            a = arch.to_dict()
+            plan = self.out.load_plan(arch.key)
+            if plan is not None:
+                plan["archive"] = a  # the archive may have moved: read it where it is now
+                self._take_plan(plan)
+            else:
+                self.queue.append(("plan", a))
+        last_tick = 0.0
+        try:
+            self._submit()
+            while self.pending:
+                try:
+                    with self.client.as_current():  # wait() looks for the current client
+                        done, _ = wait(list(self.pending), timeout=1.0, return_when="FIRST_COMPLETED")
+                except TimeoutError:  # nothing finished within the second
+                    done = set()
+                for fut in done:
+                    self._finished(fut, self.pending.pop(fut))
+                    fut.release()
+                self._submit()
+                now = time.monotonic()
+                if self.progress and (done or now - last_tick >= 2.0):
+                    self.progress(self.summary)
+                    last_tick = now
+        except BaseException:  # Ctrl-C, SIGTERM: nothing more is started; finished partitions stay
+            if self.pending:
+                self.client.cancel(list(self.pending))
+            raise
+        self.out.clear_temporaries()  # what workers that died mid-partition left
+        if self.progress:
+            self.progress(self.summary)
+        return self.summary
+
+    def _register(self) -> None:
+        from .tasks import ExtractorPlugin
+
+        try:
+            self.client.register_plugin(ExtractorPlugin(self.opts.batch_size, self.opts.prefilter, self.opts.preload))
+        except Exception as err:  # noqa: BLE001 - a worker that cannot import or load the extractor
+            raise ExtractorError(f"the Dask workers cannot load the extractor ({_error_line(err)}): install "
+                                 "incidents-extractor[cluster] and the spaCy pipelines on every worker") from None
+
+    def _take_plan(self, plan: dict) -> None:
+        """Count an archive's plan; queue its partitions not yet written, ahead of the other archives."""
+        s, a = self.summary, plan["archive"]
+        s.planned += 1
+        skipped = plan.get("skipped") or {}
+        for k, v in skipped.items():
+            s.skipped[k] = s.skipped.get(k, 0) + v
+        damaged, truncated = plan.get("damaged", 0), skipped.get("truncated", 0)
+        if damaged or truncated:
+            first = (plan.get("damage") or [{}])[0]
+            s.damaged += damaged
+            s.damage.append({"archive": a["path"], "damaged": damaged, "truncated": truncated,
+                             "offset": first.get("offset"), "reason": first.get("reason")})
+            if damaged and not plan["partitions"]:
+                s.failures.append({"what": "archive", "archive": a["path"], "partition": None,
+                                   "error": f"no readable record ({first.get('reason')})"})
+        todo = []
+        for part in plan["partitions"]:
+            s.partitions += 1
+            if self.out.is_done(part["name"]):
+                s.already += 1
+                s.records += (self.figures.get(part["name"]) or {}).get("records", 0)
+            else:
+                todo.append(("part", a, part))
+        self.queue.extendleft(reversed(todo))  # one archive after the other
+
+    def _capacity(self) -> int:
+        """Tasks in flight: two per worker thread (one running, one ready), read again every 5 s."""
+        now = time.monotonic()
+        if now - self._threads_at > 5:
+            try:
+                nthreads = self.client.nthreads()
+            except Exception:  # noqa: BLE001 - the scheduler is busy: keep the last figure
+                nthreads = {}
+            self._threads, self._threads_at = sum(nthreads.values()) or self._threads, now
+            self.summary.workers = max(self.summary.workers, len(nthreads))
+        return max(4, 2 * self._threads)
+
+    def _submit(self) -> None:
+        from .tasks import partition_task, plan_task
+
+        while self.queue and len(self.pending) < self._capacity():
+            item = self.queue.popleft()
+            if item[0] == "plan":
+                fut = self.client.submit(plan_task, item[1], self.opts.max_docs, self.opts.max_bytes,
+                                         retries=self.opts.retries, key=f"backfill-plan-{item[1]['key']}-{self.token}",
+                                         pure=False)
+            else:
+                fut = self.client.submit(partition_task, item[1], item[2], self.spec, retries=self.opts.retries,
+                                         key=f"backfill-{item[2]['name']}-{self.token}", pure=False)
+            self.pending[fut] = item
+
+    def _finished(self, fut, item) -> None:
+        s = self.summary
+        if fut.status != "finished":  # raised on every attempt, or its workers kept dying
+            error = _error_line(fut.exception())
+            name = item[2]["name"] if item[0] == "part" else None
+            s.failures.append({"what": "partition" if name else "archive", "archive": item[1]["path"],
+                               "partition": name, "error": error})
+            if name:
+                s.failed += 1
+                self.out.log({"event": "failed", "partition": name, "archive": item[1]["path"], "error": error})
+            return
+        result = fut.result()
+        if item[0] == "plan":
+            self.out.save_plan(result)
+            self._take_plan(result)
+            return
+        s.done += 1
+        for k in ("documents", "prefiltered", "errors", "incidents", "records"):
+            setattr(s, k, getattr(s, k) + result.get(k, 0))
+        self.out.log({"event": "done", **result})
