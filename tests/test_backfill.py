@@ -280,6 +280,14 @@ def test_failing_task_is_retried_then_reported(archives, cluster, tmp_path):
     assert [f["archive"] for f in summary.failures] == [str(gone)]
     assert "FileNotFoundError" in summary.failures[0]["error"]
     assert [r["source"]["id"] for r in _records(tmp_path / "out")] == ["k1"]
+    # a partition whose archive went away after it was planned: that partition fails, is logged, the run ends
+    (done,) = (tmp_path / "out").glob("kept-*.jsonl")
+    done.unlink()
+    kept.unlink()
+    summary = run_backfill(found, tmp_path / "out", cluster, BackfillOptions(retries=1))
+    assert summary.failed == 1 and [f["partition"] for f in summary.failures if f["what"] == "partition"] == [done.stem]
+    log = [json.loads(line) for line in (tmp_path / "out" / "_backfill" / "manifest.jsonl").read_text().splitlines()]
+    assert log[-1]["event"] == "failed" and log[-1]["partition"] == done.stem
 
 
 @pytest.mark.slow
