@@ -229,6 +229,8 @@ def link_score(a: Rep, b: Rep) -> float:
     if ks > 0:
         if ks < S("key_primary") and a.count and b.count and _ratio(a.count, b.count) > S("alias_count_ratio"):
             return 0.0  # a supplier and its client, a parent company: their counts must agree
+        if ks < S("key_primary") and ev <= S("weak_key_min_evidence"):
+            return 0.0  # a parent's name shared by its subsidiaries' breaches: the evidence must agree too
         score = ks + ev
         return score if score >= S("link_threshold") else 0.0
     # No shared key (an organization unknown, generic, or named differently): the evidence alone must be strong.

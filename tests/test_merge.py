@@ -320,7 +320,7 @@ def _two_breaches_and_undated():
     org = "Clinique dentaire Rivière-Verte"
     return [
         rec("rv-2019", "fr", "2019-03-01", org, **BREACH_A),
-        rec("rv-2023", "en", "2023-10-05", "Riviere-Verte Dental Clinic", aliases=[org], **BREACH_B),
+        rec("rv-2023", "en", "2023-10-05", org, aliases=["Riviere-Verte Dental Clinic"], **BREACH_B),
         # undated, and its count and data types are those of the 2019 breach
         rec("rv-undated-a", "en", None, org, count=1200, codes=["name", "phone"]),
         # undated, nothing but the name: it fits both breaches equally
@@ -374,3 +374,11 @@ def test_a_former_incident_id_still_resolves(store, tmp_path, capsys):
         main(["show", old, "--db", str(store.path), "--json"])
     out = capsys.readouterr().out
     assert exit_.value.code == 0 and json.loads(out)["id"] == kept
+
+
+def test_a_parent_company_named_as_an_alias_does_not_glue_its_subsidiaries_breaches(store):
+    add(store, rec("sub-a", "en", "2022-03-01", "Maple Mobile", aliases=["Northwind Telecom"], codes=["phone"]), text="")
+    add(store, rec("sub-b", "fr", "2022-09-14", "Santé Bouleau", aliases=["Northwind Telecom"], codes=["medical"]),
+        text="")
+    add(store, rec("parent", "en", "2023-01-20", "Northwind Telecom", codes=["credentials"]), text="")
+    assert len(set(by_source(store).values())) == 3
