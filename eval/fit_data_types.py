@@ -73,10 +73,9 @@ def matrix(docs: list[dict], names: list[str]):
     for di, d in enumerate(docs):
         if d["gold"] is None:
             continue
-        specific = bool(d["gold"] - {UNSPECIFIED})
         for mi, (code, f) in enumerate(d["mentions"]):
-            if code == UNSPECIFIED and specific:
-                continue  # beside a specific code the unspecified one gives way anyway: no label to learn
+            if f.get("generic") and d["gold"] - {code, UNSPECIFIED}:
+                continue  # beside specific codes a generic mention gives way anyway: no label to learn
             rows.append([f[n] for n in names])
             y.append(1.0 if code in d["gold"] else 0.0)
             where.append((di, mi))
@@ -86,15 +85,13 @@ def matrix(docs: list[dict], names: list[str]):
 def predict(d: dict, names: list[str], w: np.ndarray, b: float, thr: float) -> set:
     if not d["passes"]:
         return set()
-    best: dict[str, float] = {}
+    from extractor.components.data_types import keep_codes
+
+    scored = []
     for code, f in d["mentions"]:
         z = b + sum(w[i] * f[n] for i, n in enumerate(names))
-        p = 1 / (1 + np.exp(-z))
-        best[code] = max(best.get(code, 0.0), p)
-    kept = {c for c, p in best.items() if p >= thr}
-    if len(kept) > 1:
-        kept.discard(UNSPECIFIED)
-    return kept
+        scored.append((code, f, 1 / (1 + np.exp(-z))))
+    return keep_codes(scored, thr)
 
 
 def tally(docs: list[dict], names, w, b, thr) -> dict:

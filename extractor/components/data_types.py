@@ -9,7 +9,9 @@ part of a name or a caption, law vocabulary...), with the
 cue words in ``resources/<lang>/data_types_cues.json``, and a logistic score with the weights
 of ``resources/shared/data_type_weights.json`` (fitted by ``eval/fit_data_types.py``).
 A code is kept when its best mention scores at least the threshold;
-``unspecified_personal_information`` only when no more precise code is kept.
+A generic mention ("renseignements personnels", "the personal information of employees": rows
+marked ``generic``) counts only when no specific code is kept; ``unspecified_personal_information``
+only alone.
 """
 
 from __future__ import annotations
@@ -219,18 +221,19 @@ def mentions(text: str, sents: list, names: list, lang: str) -> list[Mention]:
                 "advice": 1.0 if advice else 0.0,
                 "second_person": 1.0 if second else 0.0,
                 "law": 1.0 if law else 0.0,
-                "in_name": 1.0 if in_name else 0.0,
+                "in_name": 1.0 if in_name or dept else 0.0,  # "Human Resources Canada", "service de la paie"
                 "label": 1.0 if label else 0.0,
                 "channel": 1.0 if channel else 0.0,
-                "department": 1.0 if dept else 0.0,
                 "short_line": 1.0 if short_line else 0.0,
                 "weak_term": 1.0 if weak else 0.0,
                 "weak_alone": 1.0 if weak and size < 2 else 0.0,
                 "unspecified": 1.0 if code == UNSPECIFIED else 0.0,
+                "generic": 1.0 if code == UNSPECIFIED or r.rows[row].get("generic") else 0.0,
                 "repeated": min(codes_in_doc[code] - 1, 3) / 3.0,
             }
             for c in (code, *r.rows[row].get("also", ())):
-                out.append(Mention(c, s, e, dict(f, unspecified=1.0 if c == UNSPECIFIED else 0.0)))
+                out.append(Mention(c, s, e, dict(f, unspecified=1.0 if c == UNSPECIFIED else 0.0,
+                                                 generic=1.0 if c == UNSPECIFIED or r.rows[row].get("generic") else 0.0)))
     return out
 
 
@@ -239,16 +242,29 @@ def score(f: dict, w: dict) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
+def keep_codes(scored: list[tuple[str, dict, float]], thr: float) -> set[str]:
+    """The codes kept from (code, features, score) mentions: those with a mention at or over the
+    threshold. Generic mentions ("personal information", "the personal information of employees")
+    count only when no specific one is kept; the unspecified code only alone."""
+    specific = {c for c, f, p in scored if p >= thr and not f.get("generic")}
+    if specific:
+        return specific
+    kept = {c for c, f, p in scored if p >= thr}
+    if len(kept) > 1:
+        kept.discard(UNSPECIFIED)
+    return kept
+
+
 def select(ms: list[Mention], w: dict) -> list[DataTypeHit]:
-    """The kept codes: each code's best mention at or over the threshold; the unspecified code alone."""
+    """One hit per kept code, on its best mention."""
     thr = float(w.get("threshold", 0.5))
-    best: dict[str, Mention] = {}
     for m in ms:
         m.score = score(m.features, w)
-        if m.score >= thr and (m.code not in best or m.score > best[m.code].score):
+    kept = keep_codes([(m.code, m.features, m.score) for m in ms], thr)
+    best: dict[str, Mention] = {}
+    for m in ms:
+        if m.code in kept and (m.code not in best or m.score > best[m.code].score):
             best[m.code] = m
-    if len(best) > 1:
-        best.pop(UNSPECIFIED, None)
     return sorted((DataTypeHit(m.code, m.start, m.end) for m in best.values()), key=lambda h: h.start)
 
 
