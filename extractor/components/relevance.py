@@ -2,9 +2,12 @@
 
 A small linear score over signals the other components already computed (breach
 vocabulary, a victim organization with cues, a count of people, data types,
-authorities) minus signals of the hard negatives (statistics, law, advice, phishing
-warnings, lists of many incidents), squashed to [0, 1]. Weights live in
-``resources/shared/relevance.json`` so they can be tuned without touching code.
+authorities, a mishap beside personal records for incidents that are not attacks,
+proceedings about one breach) minus signals of the hard negatives (statistics, law,
+advice, phishing warnings in a company's name, lists of many incidents, an attack that
+took no data, a ruling that found no breach), squashed to [0, 1]. Word families live in
+``resources/<lang>/cues.json`` and ``resources/<lang>/relevance.json``; the weights in
+``resources/shared/relevance.json``, fitted by ``eval/fit_relevance.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..resources import ROOT, cue_regex
+from ..prefilter import mishaps
+from ..resources import ROOT, alternation, cue_regex, load_json
 
 if not Doc.has_extension("relevance"):
     Doc.set_extension("relevance", default=0.0)
@@ -29,6 +33,18 @@ def weights() -> dict:
         return json.load(fh)
 
 
+BREACH_WINDOW = 150  # characters between an organization's name and a breach word
+FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded")
+
+
+def family_regex(lang: str, name: str):
+    """The regex of one word family of ``resources/<lang>/relevance.json`` (None when it has none)."""
+    if not (ROOT / lang / "relevance.json").exists():
+        return None
+    terms = load_json(lang, "relevance.json").get(name) or []
+    return alternation(tuple(terms)) if terms else None
+
+
 @Language.factory("incident_relevance", default_config={})
 def make_relevance(nlp: Language, name: str):
     return RelevanceComponent(nlp.lang)
@@ -36,6 +52,8 @@ def make_relevance(nlp: Language, name: str):
 
 class RelevanceComponent:
     def __init__(self, lang: str):
+        self.lang = lang
+        self.families = {name: family_regex(lang, name) for name in FAMILIES}
         self.strong = cue_regex(lang, "strong_breach_terms")
         self.breach = cue_regex(lang, "breach_terms")
         self.negative = cue_regex(lang, "negative_terms")
@@ -45,6 +63,36 @@ class RelevanceComponent:
         self.singular = cue_regex(lang, "relevance", "singular_breach")
         self.percent = cue_regex(lang, "relevance", "percent", word_bounded=False)
         self.second_person = cue_regex(lang, "relevance", "second_person")
+
+    @staticmethod
+    def _outside_names(doc: Doc, rx) -> int:
+        """Matches of `rx` that are not inside an organization's name ("Conseil scolaire", "Legislative
+        Assembly"): a cue word of statistics, law or advice in a name says nothing about the text."""
+        names = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG"]
+        return sum(1 for m in rx.finditer(doc.text)
+                   if not any(s <= m.start() and m.end() <= e for s, e in names))
+
+    def _breach_organizations(self, doc: Doc) -> int:
+        """Distinct organization names (NER) with breach vocabulary within BREACH_WINDOW characters:
+        one incident names its organization, perhaps a regulator and the police; a list of many
+        incidents, a roundup or a statistics story names many."""
+        text = doc.text
+        spans = [(m.start(), m.end()) for rx in (self.strong, self.breach) for m in rx.finditer(text)]
+        names = set()
+        for e in doc.ents:
+            if e.label_ != "ORG" or len(e.text) < 2:
+                continue
+            if any(s - BREACH_WINDOW <= e.end_char and e.start_char <= t + BREACH_WINDOW for s, t in spans):
+                names.add(e.text.casefold())
+        return len(names)
+
+    def _near_breach(self, text: str, rx) -> int:
+        """Matches of `rx` within BREACH_WINDOW characters of breach vocabulary."""
+        if rx is None:
+            return 0
+        spans = [(m.start(), m.end()) for b in (self.strong, self.breach, self.singular) for m in b.finditer(text)]
+        return sum(1 for m in rx.finditer(text)
+                   if any(s - BREACH_WINDOW <= m.end() and m.start() <= t + BREACH_WINDOW for s, t in spans))
 
     def features(self, doc: Doc) -> dict:
         text = doc.text
@@ -62,25 +110,37 @@ class RelevanceComponent:
         words = max(len(text.split()), 50) / 100.0
         strong = min(len(self.strong.findall(text)), 6)
         singular = min(len(self.singular.findall(text)), 8)
+        plural = min(len(self.plural.findall(text)), 8)
+        fam = {name: (len(rx.findall(text)) if rx is not None else 0) for name, rx in self.families.items()}
         return {
             "breach_event": 1.0 if strong + singular > 0 else 0.0,
             "second_person": min(len(self.second_person.findall(text)) / words, 5.0),
             "rival_organizations": min(rivals, 5),
+            "breach_organizations": min(self._breach_organizations(doc), 8),
             "organization_dominance": round(dominance, 3),
             "organization_mentions": min(mentions, 10),
-            "generic_terms": min(len(self.generic.findall(text)) / words, 5.0),
-            "plural_breach": min(len(self.plural.findall(text)), 8),
+            "generic_terms": min(self._outside_names(doc, self.generic) / words, 5.0),
+            "plural_breach": plural,
             "singular_breach": singular,
             "percent": min(len(self.percent.findall(text)), 5),
             "strong_terms": strong,
             "breach_terms": min(len(self.breach.findall(text)), 10),
             "incident_terms": min(len(self.incident.findall(text)), 6),
-            "negative_terms": min(len(self.negative.findall(text)), 8),
-            "organization": 1.0 if org else 0.0,
+            "negative_terms": min(self._outside_names(doc, self.negative), 8),
             "organization_score": min(org["score"], 15.0) if org else 0.0,
-            "victims": 1.0 if doc._.victims else 0.0,
+            # a resolvable day of the breach or of its discovery: one event, not a trend or a law
+            "dated": 1.0 if any(r in (doc._.dates or {}) for r in ("incident", "discovered")) else 0.0,
             "data_types": min(len([d for d in dts if d.code != "unspecified_personal_information"]), 4),
-            "agencies": min(len(doc._.agencies or []), 3),
+            # incidents that are not attacks: a loss, theft, disposal, misdirection or snooping word
+            # beside what holds personal data (the prefilter's own test)
+            "mishap": min(mishaps(text, (self.lang,)), 6),
+            "no_data_taken": min(fam["no_data_taken"], 1),
+            "impersonation": min(fam["impersonation"], 6),
+            # proceedings (a class action, a ruling, a fine) about one breach, not about many
+            "legal_one_breach": min(fam["legal"], 4) if singular > plural else 0,
+            # a regulator's or a court's finding next to the breach it is about
+            "finding_on_breach": min(self._near_breach(text, self.families["finding"]), 4),
+            "unfounded": min(fam["unfounded"], 2),
         }
 
     def __call__(self, doc: Doc) -> Doc:
