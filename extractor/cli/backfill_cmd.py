@@ -41,8 +41,10 @@ def _progress_printer():
         "Extract records from web archives (WARC, .warc or .warc.gz) and JSONL document dumps (the `extract --docs` "
         "input) on Dask, into partition files under DIR (JSONL, or Parquet with --format parquet). Rerunning it "
         "redoes nothing that is finished; `incidents import DIR` loads the records into the store.\n\n"
-        "  incidents backfill crawl/*.warc.gz --output records/              (a local cluster, one worker per core)\n\n"
-        "  incidents backfill crawl/ -o records/ --scheduler tcp://10.0.0.5:8786   (a real cluster)\n\n"
+        "\b\nExamples:\n"
+        "  incidents backfill crawl/*.warc.gz --output records/     a local cluster, one worker per core\n"
+        "  incidents backfill crawl/ -o records/ --format parquet  Parquet partitions\n"
+        "  incidents backfill crawl/ -o records/ --scheduler tcp://10.0.0.5:8786   a real cluster\n\n"
         "On a real cluster the archives and DIR must be at the same paths on every worker (a shared filesystem), and "
         "every worker needs incidents-extractor[cluster] and the spaCy pipelines; start workers with one thread each "
         "(dask worker tcp://HOST:8786 --nworkers N --nthreads 1).\n\n"
@@ -52,9 +54,9 @@ def _progress_printer():
     ),
 )
 def backfill_cmd(
-    archives: Annotated[List[str], typer.Argument(metavar="ARCHIVE...", help="WARC files, JSONL dumps, or directories of them.")],
+    archives: Annotated[List[str], typer.Argument(metavar="ARCHIVE", help="WARC files, JSONL dumps, or directories of them.")],
     output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="Directory of the partition files (created if needed).")],
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or parquet (needs pyarrow).")] = "jsonl",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="jsonl or parquet (needs pyarrow).")] = "jsonl",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", metavar="ADDRESS", help="A running Dask scheduler (tcp://HOST:8786) instead of a local cluster.")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, max=256, help="Worker processes of the local cluster (default: one per core).")] = None,
     partition_docs: Annotated[int, typer.Option("--partition-docs", min=1, max=1_000_000, help="Documents per partition (a task).")] = 1000,
