@@ -1,3 +1,3 @@
 """Our spaCy components, one per field, registered by name when this package is imported."""
 
-from . import context, counts, data_types, agencies, dates, organization, relevance  # noqa: F401
+from . import context, counts, data_types, agencies, dates, organization, agency_filter, relevance  # noqa: F401

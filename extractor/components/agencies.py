@@ -1,14 +1,25 @@
 """`incident_agencies`: authorities notified of the breach or investigating it.
 
-Names and acronyms come from the bilingual gazetteer ``resources/shared/agencies.jsonl``
-(both languages' names are matched in every document: English articles quote the
-Sûreté du Québec). The role comes from the words of the mention's sentence
-(``resources/<lang>/cues.json`` → ``agency_roles``); a mention with no role cue, or one
-that says the authority was *not* informed, does not make it an agency of the incident.
+Mentions come from the bilingual gazetteer ``resources/shared/agencies.jsonl`` (both languages'
+names are matched in every document: English articles quote the Sûreté du Québec), plus the
+words of ``resources/<lang>/agencies.json``: anaphors of a regulator named before ("la
+Commission", "the office"), and complaints filed with no authority named (a complaint to the
+police). A provincial commissioner named without its province belongs to the province of the
+text (places near it, the dateline, the places the text names most).
+
+Roles are a scored choice (issue 12, mechanism 7): every (mention, role) pair gets features from
+the mention's own clause — the sentence cut at clause breaks and at a coordination that starts a
+new subject ("La CAI a été avisée | et la SQ mène une enquête") — such as a cue of that role in
+the clause, before or after the mention, in the rest of the sentence or in the next one,
+negation, hypothetical or question, generic or anaphoric name. The linear score uses the weights
+of ``resources/shared/agency_weights.json`` (fitted by ``eval/fit_agencies.py``); an authority
+keeps a role when one of its mentions scores above the threshold for it.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,21 +27,26 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..resources import ROOT, cue_regex
+from ..resources import ROOT, alternation, cue_regex, load_json
 from ._util import clause_bounds, iter_labelled, sentence_bounds, split_patterns
 
-import json
+for _name in ("agencies", "agency_candidates"):
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
 
-if not Doc.has_extension("agencies"):
-    Doc.set_extension("agencies", default=None)
-
-SPECIFIC_POLICE = {"SQ", "SPVM", "SPVQ", "RCMP", "OPP"}
+ROLES = ("notified", "investigating")
 
 
 @lru_cache(maxsize=None)
 def gazetteer() -> tuple[dict, ...]:
     with open(ROOT / "shared" / "agencies.jsonl", encoding="utf-8") as fh:
         return tuple(json.loads(line) for line in fh if line.strip())
+
+
+@lru_cache(maxsize=None)
+def weights() -> dict:
+    with open(ROOT / "shared" / "agency_weights.json", encoding="utf-8") as fh:
+        return json.load(fh)
 
 
 def _name_pattern(name: str) -> str:
@@ -51,6 +67,44 @@ class AgencyHit:
     end: int
     roles: set = field(default_factory=set)
     generic: bool = False
+    scores: dict = field(default_factory=dict)
+
+
+@dataclass
+class Mention:
+    code: str
+    start: int
+    end: int
+    kind: str  # "name", "generic", "anaphor", "implicit"
+
+
+def score(f: dict, w: dict) -> float:
+    """The linear score of one (mention, role) candidate."""
+    return w.get("bias", 0.0) + sum(w["features"].get(k, 0.0) * v for k, v in f.items())
+
+
+def select(cands: list[dict], w: dict, info: dict) -> dict[str, dict[str, tuple[float, int]]]:
+    """{code: {role: (score, index of its best candidate)}} for the roles that score above the threshold.
+
+    Shared by the component and eval/fit_agencies.py. A generic "police" next to a police force the
+    text names is that force, not another one."""
+    threshold = float(w.get("threshold", 0.0))
+    best: dict[tuple[str, str], tuple[float, int]] = {}
+    for i, c in enumerate(cands):
+        s = score(c["features"], w)
+        key = (c["code"], c["role"])
+        if key not in best or s > best[key][0]:
+            best[key] = (s, i)
+    out: dict[str, dict[str, tuple[float, int]]] = {}
+    for (code, role), (s, i) in best.items():
+        if s > threshold:
+            out.setdefault(code, {})[role] = (s, i)
+    police = {c for c in out if info[c].get("police")} - {"POLICE_OTHER"}
+    if "POLICE_OTHER" in out and police:
+        named = any(c["code"] == "POLICE_OTHER" and c["kind"] == "name" for c in cands)
+        if not named:
+            del out["POLICE_OTHER"]
+    return out
 
 
 class AgencyRules:
@@ -71,18 +125,34 @@ class AgencyRules:
         p_sens, p_insens, self.pattern_labels = split_patterns(patterns)
         self.pattern_res = (p_sens, p_insens)
         # "les commissaires ... de l'Ontario et de l'Alberta": one title, two authorities
-        self.jurisdiction = {}
+        self.jurisdiction, self.city = {}, {}
         for row in gazetteer():
             for place in row.get("jurisdictions", []):
                 self.jurisdiction[place.lower()] = row["code"]
+            for place in row.get("places", []):
+                self.city[place] = row["code"]
         conj_places = [p for p, c in self.jurisdiction.items() if c != "REGULATOR_OTHER"]
         places = "|".join(sorted((re.escape(p) for p in self.jurisdiction), key=len, reverse=True))
         self.place_re = re.compile(rf"(?<![\w])({places})(?![\w])", re.IGNORECASE)
+        cities = "|".join(sorted((re.escape(p) for p in self.city), key=len, reverse=True))
+        self.city_re = re.compile(rf"(?<![\w.])({cities})(?![\w])") if cities else None
         conj = "|".join(sorted((re.escape(p) for p in conj_places), key=len, reverse=True))
         self.conjoined = re.compile(rf"(?<!\s)\s{{0,3}}(?:,|et|and)\s{{1,3}}(?:de\s{{1,3}}(?:la\s{{1,3}}|l['’])?|du\s{{1,3}}|of\s{{1,3}}|for\s{{1,3}})?({conj})(?![\w])", re.IGNORECASE)
+        # "privacy commissioners in B.C. and Ontario": a plural title, then its places
+        self.after_plural = re.compile(rf"\s{{1,3}}(?:in|of|for|de|du|des|de\s+la|de\s+l['’])\s{{0,3}}({conj})(?![\w])", re.IGNORECASE)
         self.lang = lang
+        words = load_json(lang, "agencies.json")
+        self.anaphor_re = alternation(tuple(words["anaphors"]), re.IGNORECASE, True) if words.get("anaphors") else None
+        self.implicit_re = alternation(tuple(words["implicit_police"]), re.IGNORECASE, True) if words.get("implicit_police") else None
+        self.coord_re = alternation(tuple(words["coordination"]), re.IGNORECASE, False)
+        self.hyp_re = alternation(tuple(words["hypothetical"]), re.IGNORECASE, False)
+        self.question_re = alternation(tuple(words["question"]), re.IGNORECASE, False)
+        self.conjunct_re = alternation(tuple(words["conjoined_predicate"]), re.IGNORECASE, False)
+        self.advice_re = alternation(tuple(words["advice"]), re.IGNORECASE, False)
+        self.plural_re = alternation(tuple(words["plural_title"]), re.IGNORECASE, False)
         self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
         self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)
+        self.cue = {"notified": self.notified, "investigating": self.investigating}
         self.collab = cue_regex(lang, "agency_roles", "collaboration", word_bounded=False)
         self.negated = cue_regex(lang, "agency_roles", "negated", word_bounded=False)
         self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
@@ -105,16 +175,42 @@ def make_agencies(nlp: Language, name: str):
     return AgenciesComponent(nlp.lang)
 
 
+def _has_word(s: str) -> bool:
+    return re.search(r"[^\W\d_]{2}", s) is not None
+
+
 class AgenciesComponent:
     def __init__(self, lang: str):
         self.rules = rules_for(lang)
 
-    def resolve(self, text: str, s: int, e: int, label: str, titled: set) -> str:
+    # -- mentions ---------------------------------------------------------------------------
+
+    def text_jurisdiction(self, text: str, meta: dict) -> str | None:
+        """The province the text is about: its dateline, else the provinces and cities it names most."""
+        r = self.rules
+        counts: dict[str, float] = {}
+        span = (meta or {}).get("dateline_span")
+        for rx, table, weight, key in ((r.place_re, r.jurisdiction, 1.0, str.lower), (r.city_re, r.city, 0.5, str)):
+            if rx is None:
+                continue
+            for m in rx.finditer(text):
+                code = table[key(m.group(1))]
+                w = weight * (3.0 if span and span[0] <= m.start() < span[1] + 40 else 1.0)
+                counts[code] = counts.get(code, 0.0) + w
+        if not counts:
+            return None
+        return max(sorted(counts.items()), key=lambda kv: kv[1])[0]
+
+    def resolve(self, text: str, s: int, e: int, label: str, titled: set, home: str | None) -> str:
         """A provincial commissioner named without its province ("the OIPC", "the Information and Privacy
-        Commissioner") belongs to the province named around it, else to the one the text names most."""
+        Commissioner", "the privacy commissioner") belongs to the province named around it, else to the
+        one the text names in full, else to the province of the text."""
         r = self.rules
         code, _, rest = label.partition("|")
-        if not r.info[code].get("resolve_by_jurisdiction"):
+        row = r.info[code]
+        by_name = row.get("resolvable_names") and re.sub(r"\W+", " ", text[s:e]).strip().lower() in row["resolvable_names"]
+        by_row = row.get("resolve_by_jurisdiction") and re.search(row.get("resolve_pattern", ""), text[s:e], re.IGNORECASE)
+        if not (by_row or by_name):
             return label
         own = r.place_re.search(text, s, e)
         if own:  # "Office of the Information and Privacy Commissioner for Newfoundland and Labrador"
@@ -123,81 +219,230 @@ class AgenciesComponent:
         if not near and len(titled) == 1:  # the text names the commissioner in full elsewhere
             return next(iter(titled))
         if not near:
-            counts: dict[str, int] = {}
-            for m in r.place_re.finditer(text):
-                counts[r.jurisdiction[m.group(1).lower()]] = counts.get(r.jurisdiction[m.group(1).lower()], 0) + 1
-            best = max(counts.items(), key=lambda kv: kv[1])[0] if counts else None
-            return best if best else label
+            return home if home else label
         # the closest place name before the title wins
         before = [m for m in r.place_re.finditer(text, max(0, s - 120), s)]
         place = (before[-1].group(1) if before else near[0]).lower()
         return r.jurisdiction[place]
 
-    def roles_at(self, text: str, s: int, e: int, lo: int, hi: int, police: bool) -> tuple[set, bool]:
-        r = self.rules
-        sentence = text[lo:hi]
-        cl, ch = clause_bounds(text, s, e, lo, hi, r.breaks)
-        if r.negated.search(text, cl, ch) or r.negated.search(sentence):
-            # the negation may speak of another authority of the sentence: only its clause decides
-            if r.negated.search(text, cl, ch):
-                return set(), True
-        roles = set()
-        if r.notified.search(sentence):
-            roles.add("notified")
-        if r.investigating.search(sentence):
-            roles.add("investigating")
-        if not roles and r.collab.search(sentence):
-            roles.add("investigating" if police else "notified")
-        return roles, False
-
-    def __call__(self, doc: Doc) -> Doc:
+    def mentions(self, doc: Doc) -> list[Mention]:
         text, r = doc.text, self.rules
-        sents = doc._.sent_bounds
-        found: dict[str, AgencyHit] = {}
-        negated: set[str] = set()
         hits = list(iter_labelled(text, (r.sens, r.insens), r.labels)) + list(iter_labelled(text, r.pattern_res, r.pattern_labels))
         for s, e, label in list(hits):
             if label in r.jurisdiction.values():
                 m = r.conjoined.match(text, e)
                 if m:
                     hits.append((m.start(1), m.end(1), r.jurisdiction[m.group(1).lower()]))
+            elif (r.info[label.partition("|")[0]].get("resolve_by_jurisdiction") or r.info[label.partition("|")[0]].get("resolvable_names")) \
+                    and r.plural_re.search(text, s, e):
+                m = r.after_plural.match(text, e)
+                if m:  # "privacy commissioners in B.C. and Ontario"
+                    hits.append((m.start(1), m.end(1), r.jurisdiction[m.group(1).lower()]))
+                    c = r.conjoined.match(text, m.end(1))
+                    if c:
+                        hits.append((c.start(1), c.end(1), r.jurisdiction[c.group(1).lower()]))
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
         titled = {label for s, e, label in hits
-                  if not r.info[label.partition("|")[0]].get("resolve_by_jurisdiction") and re.search(r"(?i)commissi", text[s:e])
-                  and label in r.jurisdiction.values()}
+                  if label in r.jurisdiction.values() and r.info[label].get("provincial_regulator")}
         titled |= {r.jurisdiction[m.group(1).lower()] for s, e, label in hits
                    if r.info[label.partition("|")[0]].get("resolve_by_jurisdiction")
                    for m in [r.place_re.search(text, s, e)] if m}
-        hits = [(s, e, self.resolve(text, s, e, label, titled)) for s, e, label in hits]
+        home = self.text_jurisdiction(text, doc._.meta)
+        out: list[Mention] = []
         last = -1
         for s, e, label in hits:
             if s < last:
                 continue
             last = e
+            label = self.resolve(text, s, e, label, titled, home)
             code, _, generic = label.partition("|")
-            lo, hi = sentence_bounds(sents, s)
-            police = bool(r.info[code].get("police"))
-            roles, neg = self.roles_at(text, s, e, lo, hi, police)
-            if neg:
-                negated.add(code)
-                continue
-            if not roles:  # the role is often in the next sentence ("The SQ was called in. It is investigating.")
-                nlo, nhi = sentence_bounds(sents, hi + 1) if hi < len(text) else (lo, hi)
-                if (nlo, nhi) != (lo, hi) and nhi - nlo < 400:
-                    roles, neg = self.roles_at(text, nlo, nlo, nlo, nhi, police)
-                    if neg:
-                        roles = set()
-            if not roles:
-                continue
-            hit = found.get(code)
-            if hit is None:
-                hit = found[code] = AgencyHit(code, r.display_name(code, text[s:e]), s, e, set(), bool(generic))
-            elif hit.generic and not generic:
-                hit.start, hit.end, hit.generic = s, e, False
-                hit.name = r.display_name(code, text[s:e])
-            hit.roles |= roles
-        # generic "police" said of a force the text names elsewhere is that force, not another one
-        if "POLICE_OTHER" in found and found["POLICE_OTHER"].generic and SPECIFIC_POLICE & set(found):
-            del found["POLICE_OTHER"]
+            out.append(Mention(code, s, e, "generic" if generic else "name"))
+        taken = [(m.start, m.end) for m in out]
+
+        def free(s, e):
+            return all(e <= a or s >= b for a, b in taken)
+
+        # anaphors: "la Commission" after "la Commission d'accès à l'information"
+        if r.anaphor_re is not None:
+            for m in r.anaphor_re.finditer(text):
+                if not free(m.start(), m.end()):
+                    continue
+                prev = [x for x in out if x.end <= m.start() and x.kind == "name" and not r.info[x.code].get("police")]
+                if not prev:
+                    continue
+                out.append(Mention(prev[-1].code, m.start(), m.end(), "anaphor"))
+        # "a porté plainte" with no authority named: a complaint to the police
+        if r.implicit_re is not None:
+            for m in r.implicit_re.finditer(text):
+                if not free(m.start(), m.end()):
+                    continue
+                if any(x.start >= m.end() and x.start - m.end() < 40 and x.kind != "implicit" for x in out):
+                    continue  # "plainte auprès du procureur" / "(auprès de la Cnil)": that authority's cue
+                out.append(Mention("POLICE_OTHER", m.start(), m.end(), "implicit"))
+        out.sort(key=lambda x: x.start)
+        return out
+
+    # -- features ---------------------------------------------------------------------------
+
+    def predicate(self, text: str, s: int, e: int) -> bool:
+        """Whether text[s:e] says something of its own (a role cue or a negation): a clause of its own."""
+        r = self.rules
+        return e > s and _has_word(text[s:e]) and any(rx.search(text, s, e) for rx in (r.notified, r.investigating, r.negated))
+
+    def segments(self, text: str, ments: list[Mention], sents) -> dict[int, tuple[int, int, int, int]]:
+        """For each mention (by index): (segment start, segment end, sentence start, sentence end).
+        The segment is its clause, cut between two mentions at a coordination that starts a new
+        subject: the first mention has its own predicate (a role cue) before the coordination
+        ("La CAI a été avisée | et la SQ enquête"); a list of authorities shares one clause."""
+        r = self.rules
+        out = {}
+        by_clause: dict[tuple[int, int], list[int]] = {}
+        bounds = {}
+        for i, m in enumerate(ments):
+            lo, hi = sentence_bounds(sents, m.start)
+            hi = min(hi, len(text))
+            cl, ch = clause_bounds(text, m.start, m.end, lo, hi, r.breaks)
+            by_clause.setdefault((cl, ch), []).append(i)
+            bounds[i] = (lo, hi)
+        for (cl, ch), idx in by_clause.items():
+            idx.sort(key=lambda i: ments[i].start)
+            cuts = [cl]
+            for a, b in zip(idx, idx[1:]):
+                ma, mb = ments[a], ments[b]
+                cut = None
+                for c in r.coord_re.finditer(text, ma.end, max(ma.end, mb.start)):
+                    if self.predicate(text, ma.end, c.start()):
+                        cut = c.start()
+                cuts.append(cut)
+            cuts.append(ch)
+            # segment of idx[k]: from the last cut at or before it, to the next cut after it
+            for k, i in enumerate(idx):
+                left = next((c for c in reversed(cuts[: k + 1]) if c is not None), cl)
+                right = next((c for c in cuts[k + 1:] if c is not None), ch)
+                out[i] = (left, right) + bounds[i]
+        return out
+
+    def features(self, doc: Doc, ments: list[Mention]) -> list[tuple[Mention, str, dict]]:
+        text, r = doc.text, self.rules
+        sents = doc._.sent_bounds
+        meta = doc._.meta or {}
+        title_end = meta.get("title_end") or 0
+        regulator_doc = meta.get("kind") == "regulator"
+        segs = self.segments(text, ments, sents)
+        out = []
+        for i, m in enumerate(ments):
+            sl, sh, lo, hi = segs[i]
+            police = bool(r.info[m.code].get("police"))
+            seg = (sl, sh)
+            neg = r.negated.search(text, sl, sh) is not None
+            question = r.question_re.search(text, lo, hi) is not None
+            collab = r.collab.search(text, sl, sh) is not None
+            # advice to the public ("recommande aux clients de") is no finding: its words are no cue
+            advice = list(r.advice_re.finditer(text, sl, sh))
+            others_in_seg = sum(1 for j, x in enumerate(ments) if j != i and x.code != m.code and segs[j][:2] == seg)
+            nlo, nhi = sentence_bounds(sents, hi + 1) if hi < len(text) else (lo, hi)
+            has_next = (nlo, nhi) != (lo, hi) and nhi - nlo < 400
+            next_other = has_next and any(nlo <= x.start < nhi and x.code != m.code for x in ments)
+            for role in ROLES:
+                other = "investigating" if role == "notified" else "notified"
+                rx = r.cue[role]
+                cues = [c for c in rx.finditer(text, sl, sh) if not (m.start <= c.start() < m.end)
+                        and not any(a.start() <= c.start() < a.end() for a in advice)]
+                before = any(c.end() <= m.start for c in cues)
+                after = any(c.start() >= m.end for c in cues)
+                near = min(cues, key=lambda c: c.start() - m.end if c.start() >= m.end else m.start - c.end(), default=None)
+                dist = None if near is None else (near.start() - m.end if near.start() >= m.end else m.start - near.end())
+                if m.kind == "implicit" and role == "notified":  # "a porté plainte" is itself the notification
+                    before, dist = True, 0
+                # "X a été avisée et a ouvert une enquête", "..., which has opened an investigation": two
+                # predicates of one subject, each says its role; the later cue is as near as its conjunction
+                conjoined = False
+                for c in cues:
+                    if c.start() < m.end:
+                        continue
+                    j = None
+                    for j in r.conjunct_re.finditer(text, m.end, c.start()):
+                        pass
+                    if j is not None and any(not (m.start <= o.start() < m.end) for o in r.cue[other].finditer(text, sl, j.start())):
+                        conjoined = True
+                        dist = min(dist, c.start() - j.end()) if dist is not None else c.start() - j.end()
+                if not conjoined:
+                    for o in r.cue[other].finditer(text, m.end, sh):
+                        j = None
+                        for j in r.conjunct_re.finditer(text, m.end, o.start()):
+                            pass
+                        if j is not None and any(c.end() <= j.start() for c in cues):
+                            conjoined = True
+                hl = max(sl, min(m.start, near.start() if near else m.start) - 30)
+                hh = min(sh, max(m.end, near.end() if near else m.end) + (0 if near else 30))
+                hyp = r.hyp_re.search(text, hl, hh) is not None
+                other_cue = any(not (m.start <= c.start() < m.end) and not any(a.start() <= c.start() < a.end() for a in advice)
+                                for c in r.cue[other].finditer(text, sl, sh))
+                sent_cue = any(not (sl <= c.start() < sh) for c in rx.finditer(text, lo, hi))
+                next_cue = bool(has_next and not cues and rx.search(text, nlo, nhi))
+                next_neg = bool(next_cue and r.negated.search(text, nlo, nhi))
+                inv = role == "investigating"
+                f = {
+                    "investigating_role": float(inv),
+                    "cue_before": float(before),
+                    "cue_after": float(after),
+                    "cue_near": math.exp(-dist / 60.0) if dist is not None else 0.0,
+                    "other_role_cue": float(other_cue and not conjoined),
+                    "conjoined_predicate": float(conjoined),
+                    "cue_rest_of_sentence": float(sent_cue and not cues),
+                    "cue_next_sentence": float(next_cue and not next_neg),
+                    "next_sentence_other_agency": float(next_cue and next_other),
+                    "collaboration_fit": float(collab and (inv == police)),
+                    "collaboration_other": float(collab and (inv != police)),
+                    "negated": float(neg),
+                    "hypothetical": float(hyp),
+                    "question": float(question),
+                    "generic_name": float(m.kind == "generic"),
+                    "anaphor": float(m.kind == "anaphor"),
+                    "implicit_complaint": float(m.kind == "implicit" and not inv and not regulator_doc),
+                    "implicit_regulator_document": float(m.kind == "implicit" and regulator_doc),
+                    "implicit_investigating": float(m.kind == "implicit" and inv),
+                    "in_title": float(m.start < title_end),
+                    "police_investigating": float(police and inv),
+                    "regulator_document": float(regulator_doc and not police and inv),
+                    "shared_clause": float(others_in_seg > 0),
+                }
+                out.append((m, role, f))
+        # a list of authorities in one clause ("signalé au Centre..., au Commissariat... et à la police"):
+        # each member has the cue of the nearest member
+        groups: dict[tuple, list[dict]] = {}
+        for (m, role, f), i in zip(out, [i for i in range(len(ments)) for _ in ROLES]):
+            groups.setdefault((segs[i][:2], role), []).append(f)
+        for fs in groups.values():
+            if len(fs) > 1:
+                for key in ("cue_before", "cue_after", "cue_near", "hypothetical"):
+                    top = max(f[key] for f in fs)
+                    for f in fs:
+                        f[key] = top if key != "hypothetical" else min(f[key] for f in fs)
+        return out
+
+    @staticmethod
+    def score(f: dict) -> float:
+        return score(f, weights())
+
+    def __call__(self, doc: Doc) -> Doc:
+        text, r = doc.text, self.rules
+        ments = self.mentions(doc)
+        cands = self.features(doc, ments)
+        doc._.agency_candidates = [{"code": m.code, "role": role, "start": m.start, "end": m.end, "kind": m.kind,
+                                    "features": f} for m, role, f in cands]
+        chosen = select(doc._.agency_candidates, weights(), r.info)
+        found: dict[str, AgencyHit] = {}
+        for code, roles in sorted(chosen.items(), key=lambda kv: min(i for _, i in kv[1].values())):
+            best_role = max(roles, key=lambda k: roles[k][0])
+            m = ments[roles[best_role][1] // len(ROLES)]
+            hit = found[code] = AgencyHit(code, r.display_name(code, text[m.start:m.end]), m.start, m.end,
+                                          set(roles), m.kind != "name", {k: round(v[0], 4) for k, v in roles.items()})
+            # the name shown and its evidence: the first proper name of the authority, when there is one
+            if hit.generic:
+                proper = next((x for x in ments if x.code == code and x.kind == "name"), None)
+                if proper is not None:
+                    hit.start, hit.end, hit.generic = proper.start, proper.end, False
+                    hit.name = r.display_name(code, text[proper.start:proper.end])
         doc._.agencies = sorted(found.values(), key=lambda h: h.start)
         return doc
