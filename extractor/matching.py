@@ -163,22 +163,28 @@ def distinct_bodies(a: Rep, b: Rep) -> bool:
     return any(y in bodies[x].distinct_from for x in ba for y in bb if x in bodies)
 
 
-def key_strength(a: Rep, b: Rep) -> float:
-    """The strength of the organization keys two reports share (0: none)."""
+def key_kind(a: Rep, b: Rep) -> Optional[str]:
+    """Which kind of organization key two reports share: primary, weak, name_alias, alias, alias_weak, acronym."""
     ka, kb = a.all_keys, b.all_keys
     shared = {k for k in ka & kb if not k.startswith("d:")}
-    cross = {k for k in ka if k.startswith("a:") and "d:" + k[2:] in kb}
-    cross |= {k for k in kb if k.startswith("a:") and "d:" + k[2:] in ka}
     if not shared:
-        return S("key_acronym") if cross else 0.0
+        cross = any(k.startswith("a:") and "d:" + k[2:] in kb for k in ka)
+        cross = cross or any(k.startswith("a:") and "d:" + k[2:] in ka for k in kb)
+        return "acronym" if cross else None
     primary = shared & set(a.primary) & set(b.primary)
     weak = a.keys.weak | b.keys.weak
     if primary:
-        return S("key_primary") if primary - weak else S("key_weak")
+        return "primary" if primary - weak else "weak"
     named = shared & (set(a.primary) | set(b.primary))  # one report's name is the other's alias
     if named - weak:
-        return S("key_name_alias")
-    return S("key_alias") if shared - weak else S("key_alias_weak")
+        return "name_alias"
+    return "alias" if shared - weak else "alias_weak"
+
+
+def key_strength(a: Rep, b: Rep) -> float:
+    """The strength of the organization keys two reports share (0: none), from the [merge] settings."""
+    kind = key_kind(a, b)
+    return S("key_" + kind) if kind else 0.0
 
 
 def evidence(a: Rep, b: Rep) -> float:
@@ -231,6 +237,8 @@ def link_score(a: Rep, b: Rep) -> float:
             return 0.0  # a supplier and its client, a parent company: their counts must agree
         if ks < S("key_primary") and ev <= S("weak_key_min_evidence"):
             return 0.0  # a parent's name shared by its subsidiaries' breaches: the evidence must agree too
+        if key_kind(a, b) in ("alias", "alias_weak") and ev < S("alias_min_evidence"):
+            return 0.0  # nothing but an alias on both sides (a parent, a supplier): clear evidence needed
         score = ks + ev
         return score if score >= S("link_threshold") else 0.0
     # No shared key (an organization unknown, generic, or named differently): the evidence alone must be strong.
