@@ -13,6 +13,7 @@ rarely use that vocabulary; they pass when a mishap word (``resources/<lang>/pre
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import lru_cache
 from typing import Iterable, Optional
 
@@ -53,6 +54,33 @@ def _mishap_regexes(languages: tuple):
     return alternation(tuple(mishap)), alternation(tuple(records))
 
 
+class SpanIndex:
+    """Character spans, sorted, to ask in logarithmic time whether a span lies near (or inside) one."""
+
+    def __init__(self, spans):
+        spans = sorted(spans)
+        self.starts = [s for s, _ in spans]
+        self.reach = []  # the furthest end among the spans up to each index (spans may overlap)
+        furthest = -1
+        for _, e in spans:
+            furthest = max(furthest, e)
+            self.reach.append(furthest)
+        self.ends = [e for _, e in spans]
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def near(self, start: int, end: int, window: int) -> bool:
+        """Some span starts before end + window and ends after start - window."""
+        i = bisect_right(self.starts, end + window) - 1
+        return i >= 0 and self.reach[i] >= start - window
+
+    def inside(self, start: int, end: int) -> bool:
+        """[start, end) lies within one span (spans that do not overlap, as NER entities)."""
+        i = bisect_right(self.starts, start) - 1
+        return i >= 0 and self.ends[i] >= end
+
+
 def mishaps(text: str, languages: Optional[Iterable[str]] = None, limit: int = 0) -> int:
     """How many mishap words (loss, theft, disposal, misdirection, snooping) stand within WINDOW
     characters of a records word; counting stops at `limit` when it is positive."""
@@ -60,12 +88,12 @@ def mishaps(text: str, languages: Optional[Iterable[str]] = None, limit: int = 0
     if regexes is None:
         return 0
     mishap, records = regexes
-    spans = [(m.start(), m.end()) for m in records.finditer(text)]
+    spans = SpanIndex((m.start(), m.end()) for m in records.finditer(text))
     if not spans:
         return 0
     n = 0
     for m in mishap.finditer(text):
-        if any(s - WINDOW <= m.end() and m.start() <= e + WINDOW for s, e in spans):
+        if spans.near(m.start(), m.end(), WINDOW):
             n += 1
             if limit and n >= limit:
                 break

@@ -19,7 +19,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..prefilter import mishaps
+from ..prefilter import SpanIndex, mishaps
 from ..resources import ROOT, alternation, cue_regex, load_json
 
 if not Doc.has_extension("relevance"):
@@ -33,7 +33,7 @@ def weights() -> dict:
         return json.load(fh)
 
 
-BREACH_WINDOW = 150  # characters between an organization's name and a breach word
+BREACH_WINDOW = 150  # characters between a finding word and a breach word
 FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded")
 
 
@@ -68,31 +68,15 @@ class RelevanceComponent:
     def _outside_names(doc: Doc, rx) -> int:
         """Matches of `rx` that are not inside an organization's name ("Conseil scolaire", "Legislative
         Assembly"): a cue word of statistics, law or advice in a name says nothing about the text."""
-        names = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG"]
-        return sum(1 for m in rx.finditer(doc.text)
-                   if not any(s <= m.start() and m.end() <= e for s, e in names))
-
-    def _breach_organizations(self, doc: Doc) -> int:
-        """Distinct organization names (NER) with breach vocabulary within BREACH_WINDOW characters:
-        one incident names its organization, perhaps a regulator and the police; a list of many
-        incidents, a roundup or a statistics story names many."""
-        text = doc.text
-        spans = [(m.start(), m.end()) for rx in (self.strong, self.breach) for m in rx.finditer(text)]
-        names = set()
-        for e in doc.ents:
-            if e.label_ != "ORG" or len(e.text) < 2:
-                continue
-            if any(s - BREACH_WINDOW <= e.end_char and e.start_char <= t + BREACH_WINDOW for s, t in spans):
-                names.add(e.text.casefold())
-        return len(names)
+        names = SpanIndex((e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG")
+        return sum(1 for m in rx.finditer(doc.text) if not names.inside(m.start(), m.end()))
 
     def _near_breach(self, text: str, rx) -> int:
         """Matches of `rx` within BREACH_WINDOW characters of breach vocabulary."""
         if rx is None:
             return 0
-        spans = [(m.start(), m.end()) for b in (self.strong, self.breach, self.singular) for m in b.finditer(text)]
-        return sum(1 for m in rx.finditer(text)
-                   if any(s - BREACH_WINDOW <= m.end() and m.start() <= t + BREACH_WINDOW for s, t in spans))
+        spans = SpanIndex((m.start(), m.end()) for b in (self.strong, self.breach, self.singular) for m in b.finditer(text))
+        return sum(1 for m in rx.finditer(text) if spans.near(m.start(), m.end(), BREACH_WINDOW))
 
     def features(self, doc: Doc) -> dict:
         text = doc.text
@@ -116,7 +100,6 @@ class RelevanceComponent:
             "breach_event": 1.0 if strong + singular > 0 else 0.0,
             "second_person": min(len(self.second_person.findall(text)) / words, 5.0),
             "rival_organizations": min(rivals, 5),
-            "breach_organizations": min(self._breach_organizations(doc), 8),
             "organization_dominance": round(dominance, 3),
             "organization_mentions": min(mentions, 10),
             "generic_terms": min(self._outside_names(doc, self.generic) / words, 5.0),
