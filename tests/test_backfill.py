@@ -253,12 +253,15 @@ def test_half_written_partition_is_redone(first_run, tmp_path, capsys):
 def test_corrupt_archive_is_reported_by_name_and_the_rest_done(archives, cluster, tmp_path, capsys):
     garbage = tmp_path / "broken.warc.gz"
     garbage.write_bytes(b"\x1f\x8b\x08" + bytes(range(256)) * 12)
+    (tmp_path / "empty.warc.gz").write_bytes(b"")
     dump = tmp_path / "ordinary.jsonl"
     dump.write_text(json.dumps({"id": "o1", "text": "Hockey : les Remparts l'emportent 4 à 2 au Centre Vidéotron."}) + "\n",
                     encoding="utf-8")
     out = tmp_path / "out"
-    code, err = _run_cli(capsys, "backfill", str(garbage), str(dump), "-o", str(out), "--scheduler", cluster.scheduler.address)
+    code, err = _run_cli(capsys, "backfill", str(garbage), str(tmp_path / "empty.warc.gz"), str(dump), "-o", str(out),
+                         "--scheduler", cluster.scheduler.address)
     assert code == 3, err
+    assert re.search(r"warning: \S*empty\.warc\.gz: no document in this archive", err), err
     assert re.search(r"failed: archive \S*broken\.warc\.gz: no readable record", err), err
     assert err.strip().splitlines()[-1].startswith("incidents: error: 1 of the backfill's tasks failed")
     assert [r["source"]["id"] for r in _records(out)] == ["o1"]

@@ -82,6 +82,7 @@ class Summary(Progress):
     failures: list = field(default_factory=list)  # {"what", "archive", "partition", "error"}
     damage: list = field(default_factory=list)  # {"archive", "damaged", "offset", "reason"}
     skipped: dict = field(default_factory=dict)  # archive records that are not documents, by reason
+    empty: list = field(default_factory=list)  # archives without a single document (and no damage)
     workers: int = 0
 
 
@@ -273,6 +274,8 @@ class _Run:
             if damaged and not plan["partitions"]:
                 s.failures.append({"what": "archive", "archive": a["path"], "partition": None,
                                    "error": f"no readable record ({first.get('reason')})"})
+        if not plan["partitions"] and not damaged:
+            s.empty.append(a["path"])
         todo = []
         for part in plan["partitions"]:
             s.partitions += 1

@@ -110,6 +110,9 @@ def backfill_cmd(
         if d["truncated"]:
             what.append(f"{d['truncated']} truncated record{'s' * (d['truncated'] > 1)} skipped")
         print(f"incidents: warning: {d['archive']}: " + "; ".join(what), file=sys.stderr)
+    for path in s.empty:
+        print(f"incidents: warning: {path}: no document in this archive (no HTML response record, no JSONL line)",
+              file=sys.stderr)
     for f in s.failures:
         where = f"partition {f['partition']} of {f['archive']}" if f["partition"] else f"archive {f['archive']}"
         print(f"incidents: failed: {where}: {f['error']}", file=sys.stderr)
