@@ -24,7 +24,6 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.util import find_spec
-from pathlib import Path
 from typing import Callable, Optional
 
 from ..errors import ExtractorError, FetchError, InputError
