@@ -34,7 +34,7 @@ from extractor.errors import FetchError
 from extractor.store import Store, iso, iso_in
 
 from .feedlist import TRACKING_PARAMS, TRACKING_PREFIXES, FeedConfig, _lang, canonical_url, load_feed_list  # noqa: F401
-from .poll import FEED_BACKOFF_BASE, FEED_BACKOFF_CAP, RETRY_AFTER_CAP, FeedPolling, _backoff  # noqa: F401
+from .poll import FeedPolling, _backoff, limit
 from .schedule import (  # noqa: F401  (the job's helpers, used by the CLI)
     OnlyHost, check_store_writable, default_extractor_factory, open_fetcher, parse_duration, sleep_until,
 )
@@ -44,10 +44,7 @@ DEFAULT_FEEDS = PACKAGE_DIR / "feeds.toml"
 DEMO_DIR = PACKAGE_DIR / "demo"
 DEMO_PLACEHOLDER = "DEMO_HOST"
 
-# A failed item waits ITEM_BACKOFF_BASE * 2**(attempts-1) (capped) and is given up after ITEM_MAX_ATTEMPTS.
-ITEM_BACKOFF_BASE = 15 * 60
-ITEM_BACKOFF_CAP = 24 * 3600
-ITEM_MAX_ATTEMPTS = 8
+# Backoff of failed feeds and items, attempts, Retry-After cap: the [ingest] section of extractor/settings.toml.
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -116,7 +113,7 @@ class Ingestor(FeedPolling):
         progress: bool = False,
         to_fetch_url: Callable[[str], str] = lambda u: u,
         from_fetch_url: Callable[[str], str] = lambda u: u,
-        item_max_attempts: int = ITEM_MAX_ATTEMPTS,
+        item_max_attempts: Optional[int] = None,
     ):
         self.store = store
         self.feeds = feeds
@@ -130,7 +127,7 @@ class Ingestor(FeedPolling):
         self.progress = progress
         self.to_fetch_url = to_fetch_url
         self.from_fetch_url = from_fetch_url
-        self.item_max_attempts = item_max_attempts
+        self.item_max_attempts = item_max_attempts or limit("item_max_attempts")
         self.summary = Summary()
 
     # -- helpers ----------------------------------------------------------------------------------------------
@@ -258,9 +255,9 @@ class Ingestor(FeedPolling):
         elif attempts >= self.item_max_attempts:
             status, next_retry = "failed", None  # given up: shown by `incidents status`
         else:
-            wait = _backoff(ITEM_BACKOFF_BASE, attempts, ITEM_BACKOFF_CAP)
+            wait = _backoff(limit("item_backoff_base_s"), attempts, limit("item_backoff_cap_s"))
             if retry_after is not None:
-                wait = max(wait, min(float(retry_after), RETRY_AFTER_CAP))
+                wait = max(wait, min(float(retry_after), limit("retry_after_cap_s")))
             status, next_retry = "failed", iso_in(wait)
         sql = "UPDATE items SET status = ?, attempts = ?, last_error = ?, next_retry = ? WHERE id = ?"
         args = (status, attempts, error[:500], next_retry, item["id"])

@@ -10,10 +10,11 @@ from extractor.store import iso, iso_in, utcnow
 
 from .feedlist import _lang, canonical_url
 
-# Backoff: a feed that keeps failing waits FEED_BACKOFF_BASE * 2**(failures-1) (capped) before its next poll.
-FEED_BACKOFF_BASE = 10 * 60
-FEED_BACKOFF_CAP = 24 * 3600
-RETRY_AFTER_CAP = 7 * 24 * 3600
+def limit(key: str):
+    """A limit of the ingest job, from the [ingest] section of extractor/settings.toml."""
+    from extractor import settings
+
+    return settings.get("ingest", key)
 
 
 def _backoff(base: float, n: int, cap: float) -> float:
@@ -169,9 +170,9 @@ class FeedPolling:
     def _feed_failed(self, feed, status: Optional[int], error: str, retry_after: Optional[float] = None,
                      new_url: Optional[str] = None) -> None:
         failures = (feed["failures"] or 0) + 1
-        wait = _backoff(FEED_BACKOFF_BASE, failures, FEED_BACKOFF_CAP)
+        wait = _backoff(limit("feed_backoff_base_s"), failures, limit("feed_backoff_cap_s"))
         if retry_after is not None:
-            wait = min(max(0.0, float(retry_after)), RETRY_AFTER_CAP)
+            wait = min(max(0.0, float(retry_after)), limit("retry_after_cap_s"))
         now = utcnow()
         with self.store.transaction() as c:
             self._move_feed(c, feed, new_url)
