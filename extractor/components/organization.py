@@ -4,11 +4,16 @@ Candidates are spaCy's ORG entities, institutional names from
 ``resources/<lang>/org_patterns.jsonl`` (ministères, school service centres, CISSS,
 "X District School Board"...), and acronym definitions (``Nom complet (ACR)``).
 Mentions of one organization are grouped (folded names, containment, acronyms), then
-each group is scored: how often and how early it is named, whether a victim cue
-surrounds it (``X a été victime``, ``breach at X``, ``X confirmed``), whether it issued
-the press release; authorities, news outlets, governments and attacker groups are
-penalised. Suppliers, clients, parents and operators named beside the winner become
-its aliases.
+each group gets features computed from the text (`features`): how often and how early
+it is named, whether a victim cue surrounds it (``X a été victime``, ``breach at X``,
+``X confirmed``), whether it issued the press release, and whether it looks like junk:
+an authority, a news outlet or photo credit, a person (a title before the name, a
+signatory), a data item (``numéro de sécurité sociale``), a programme, a generic word,
+a masthead or section label, a law firm or court, the recipient of a notification.
+The winner is the group of highest linear score; the weights are data
+(``resources/shared/organization_weights.json``), fitted on train by
+``eval/fit_organization.py``. Suppliers, clients, parents and operators named beside the
+winner become its aliases.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Optional
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..resources import alternation, cue_regex, cues, load_jsonl
+from ..resources import ROOT as RESOURCES, alternation, cue_regex, cues, load_json, load_jsonl
 from ..text import fold, strip_accents
 from ._util import sentence_bounds
 from .agencies import gazetteer
@@ -30,9 +35,45 @@ if not Doc.has_extension("organization"):
     Doc.set_extension("organization", default=None)
 
 _ACR_DEF = re.compile(r"([A-ZÉÈÀ][\w’'&.\- ]{2,90}?)\s*\(\s*([A-ZÉ][A-Za-zÉ0-9&.\-]{1,9})\s*\)")
-_LEAD_ART = re.compile(r"^(?:(?:le|la|les|the|du|des|de la|au|aux)\s+|(?:l|de l)['’]\s*)+", re.IGNORECASE)
-_TRAIL = re.compile(r"(?:['’]s|['’])$|[\s,.;:]+$")
-_STOP_WORDS = {"de", "du", "des", "la", "le", "les", "l", "d", "et", "of", "the", "and", "for", "à", "a", "en"}
+
+
+def languages() -> tuple:
+    """Every language folder that ships organization words (a new language is a new folder)."""
+    return tuple(sorted(d.name for d in RESOURCES.iterdir() if (d / "organization.json").exists()))
+
+
+def words(lang: str) -> dict:
+    return load_json(lang, "organization.json")
+
+
+def all_words(key: str) -> list:
+    """One word family of every language (English articles name French bodies and vice versa)."""
+    return [w for lang in languages() for w in words(lang).get(key, [])]
+
+
+@lru_cache(maxsize=None)
+def lead_articles() -> re.Pattern:
+    arts = sorted(set(all_words("articles")), key=len, reverse=True)
+    elided = [a for a in arts if a.endswith("['’]")]
+    plain = [a for a in arts if a not in elided]
+    return re.compile(rf"^(?:(?:{'|'.join(plain)})\s+|(?:{'|'.join(elided)})\s*)+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def stop_words() -> frozenset:
+    return frozenset(all_words("stop_words"))
+
+
+@lru_cache(maxsize=None)
+def name_tails() -> re.Pattern:
+    """"Nom (ACR) du Canada": the words that carry a name on after its acronym."""
+    return re.compile(rf"\s*\)?\s*({'|'.join(sorted(set(all_words('name_tails')), key=len, reverse=True))})\b")
+
+
+@lru_cache(maxsize=None)
+def weights() -> dict:
+    """The scoring weights (resources/shared/organization_weights.json), fitted by eval/fit_organization.py."""
+    return load_json("shared", "organization_weights.json")
 
 
 @dataclass
@@ -50,6 +91,16 @@ LABEL_WEIGHT = {"ORG": 1.0, "MISC": 0.7, "PRODUCT": 0.7, "NORP": 0.4, "FAC": 0.5
                 "LOC": 0.3, "GPE": 0.3, "PER": 0.25, "PERSON": 0.25}
 
 
+# The features of a candidate (`OrganizationComponent.features`); JUNK: those that say it is not the victim
+FEATURES = ("mentions", "title_lede", "early", "title_only", "victim_cue", "regulator_subject", "breach_sentence",
+            "recipient", "person", "custody", "supplier_apposition", "issuer", "not_org_label", "institutional",
+            "acronym", "agency", "media", "non_victim", "not_organization", "calendar", "data_item", "product",
+            "generic", "credit", "masthead", "caps_phrase", "law_firm", "court", "government", "headline")
+JUNK = frozenset({"recipient", "person", "not_org_label", "agency", "media", "non_victim", "not_organization",
+                  "calendar", "data_item", "product", "generic", "credit", "masthead", "caps_phrase", "law_firm",
+                  "court", "government", "title_only", "headline"})
+
+
 @lru_cache(maxsize=None)
 def bodies_regex() -> re.Pattern | None:
     """Names of public bodies from the bilingual gazetteer (resources/shared/bodies.jsonl), if shipped."""
@@ -64,7 +115,7 @@ def bodies_regex() -> re.Pattern | None:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
-            names += [n for n in row.get("fr", []) + row.get("en", []) if len(n) > 3]
+            names += [n for code in languages() for n in row.get(code, []) if len(n) > 3]
     return alternation(tuple(re.escape(n) for n in names), re.IGNORECASE, True)
 
 
@@ -75,6 +126,7 @@ class Group:
     acronym: Optional[str] = None
     score: float = 0.0
     penalty: float = 0.0
+    features: dict = field(default_factory=dict)
 
     def best_name(self) -> str:
         names = [m.text for m in self.mentions if m.source != "acronym" and m.text != self.acronym]
@@ -93,16 +145,16 @@ class Group:
 
 def initials(name: str) -> str:
     words = re.split(r"[\s\-–]+", re.sub(r"[’']", " ", strip_accents(name)))
-    return "".join(w[0] for w in words if w and w.lower() not in _STOP_WORDS and w[0].isalpha()).upper()
+    stops = stop_words()
+    return "".join(w[0] for w in words if w and w.lower() not in stops and w[0].isalpha()).upper()
 
 
 class OrgRules:
     def __init__(self, lang: str):
         self.lang = lang
         c = cues(lang)
-        # both languages' institutional patterns: English articles name Québec bodies in French
-        other = "en" if lang == "fr" else "fr"
-        rows = list(load_jsonl(lang, "org_patterns.jsonl")) + list(load_jsonl(other, "org_patterns.jsonl"))
+        # every language's institutional patterns: English articles name Québec bodies in French
+        rows = [row for code in (lang, *[x for x in languages() if x != lang]) for row in load_jsonl(code, "org_patterns.jsonl")]
         self.patterns = [re.compile(p) for p in dict.fromkeys(r["pattern"] for r in rows)]
         org = c["organization"]
         self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
@@ -120,20 +172,47 @@ class OrgRules:
             rf"(?<![\w’'&.\-])({run})\s+(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.apposition = re.compile(rf"(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})(?:\s+\w+)?\s*,?\s*$", re.IGNORECASE)
         self.apposition_after = re.compile(rf"(?<!\s)\s{{0,2}},\s{{1,3}}(?:a|an|un|une|le|la)\s{{1,3}}(?:[\w-]{{1,30}}\s{{1,3}}){{0,3}}?(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})\b", re.IGNORECASE)
-        self.custody = re.compile(rf"(?:{'|'.join(sorted(org['custody_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
+        arts = "|".join(sorted(set(all_words("articles")), key=len, reverse=True))
+        # "gérés par l'entreprise d'intérim X", "held by the payroll firm X": a descriptor may sit between
+        descriptor = "|".join(sorted(words(lang)["descriptor_nouns"], key=len, reverse=True))
+        self.custody = re.compile(
+            rf"(?:{'|'.join(sorted(org['custody_cues'], key=len, reverse=True))})\s*(?:(?:{arts})\s*)?"
+            rf"(?:(?:[\w-]{{1,20}}\s+)?(?:{descriptor})(?:\s+[\w’'-]{{1,25}}){{0,2}}\s+)?$", re.IGNORECASE)
         self.subject = re.compile(rf"(?:{'|'.join(org['regulator_subject'])})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
         self.strong = cue_regex(lang, "strong_breach_terms")
         self.breach = cue_regex(lang, "breach_terms")
-        self.media = {fold(m) for m in c["media"]} | {fold(m) for m in cues("en" if lang == "fr" else "fr")["media"]}
+        self.media = {fold(m) for code in languages() for m in cues(code)["media"]}
         self.non_victims = {fold(m) for m in c["non_victims"]}
-        self.agency_keys = set()
+        self.agency_keys, self.agency_squeezed = set(), set()
         for row in gazetteer():
-            for n in row["fr"] + row["en"] + row["acronyms"]:
+            for n in [x for code in languages() for x in row.get(code, [])] + row["acronyms"]:
                 self.agency_keys.add(fold(n))
+                if len(n) > 8:  # full names, typed without apostrophes too ("Commission daccès à linformation")
+                    self.agency_squeezed.add(fold(n, drop_articles=False).replace(" ", ""))
         self.agency_like = re.compile(org["agency_like"], re.IGNORECASE)
         self.not_org = re.compile(org["not_organization"])  # laws, bills, programmes, reports
         d = c["dates"]
         self.calendar = {fold(w) for w in list(d["months"]) + list(d["weekdays"])}
+        w = words(lang)
+
+        def tail(key, flags=0):  # words right before a mention
+            return re.compile(rf"(?<![\w])(?:{'|'.join(sorted(w[key], key=len, reverse=True))})\s*$", flags)
+
+        self.person_before = tail("person_titles")  # case kept: "Me", "Par" are titles, "me", "par" words
+        self.person_inside = re.compile(rf"^(?:{'|'.join(sorted(w['person_titles'], key=len, reverse=True))})\.?\s")
+        self.person_after = re.compile(rf"^(?:{'|'.join(sorted(w['person_after'], key=len, reverse=True))})\b")
+        self.data_item_before = tail("data_item_before", re.IGNORECASE)
+        self.data_item_words = alternation(tuple(dict.fromkeys(all_words("data_item_words"))), re.IGNORECASE, True)
+        self.product_before = tail("product_before", re.IGNORECASE)
+        self.generic = {fold(x) for x in all_words("generic_words")}
+        self.credit_before = re.compile(rf"(?:{'|'.join(sorted(set(all_words('credit_before')), key=len, reverse=True))})[^\n.]{{0,40}}$", re.IGNORECASE)
+        self.credit_after = re.compile(rf"^(?:{'|'.join(sorted(set(all_words('credit_after')), key=len, reverse=True))})", re.IGNORECASE | re.MULTILINE)
+        self.recipient = re.compile(rf"(?<![\w])(?:{'|'.join(sorted(w['recipient_before'], key=len, reverse=True))})\b[^.;:!?\n]{{0,90}}$", re.IGNORECASE)
+        self.law_firm = re.compile(w["law_firm"])
+        self.law_firm_before = tail("law_firm_before")
+        self.court = re.compile(w["court_like"])
+        self.government = alternation(tuple(all_words("government_words")), re.IGNORECASE, True)
+        self.sections = {fold(x) for x in all_words("section_labels")}
 
 
 @lru_cache(maxsize=None)
@@ -148,7 +227,7 @@ def make_organization(nlp: Language, name: str):
 
 def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
     surface = text[start:end]
-    m = _LEAD_ART.match(surface)
+    m = lead_articles().match(surface)
     # a capitalized article inside a sentence belongs to the name ("La Place 0-5", "Le Devoir")
     sentence_start = start == 0 or text[max(0, start - 2):start].strip() in ("", ".", "»", '"', ":", "-", "–")
     if m and m.end() < len(surface) and (surface[:1].islower() or sentence_start):
@@ -183,6 +262,8 @@ class OrganizationComponent:
                     out.append(Mention(c[0], c[1], c[2], "gazetteer"))
         for rx in r.patterns:
             for m in rx.finditer(text):
+                if m.end() < len(text) and text[m.end()].isalnum():
+                    continue  # a pattern that stops inside a word ("Commission" of "Commissioner's Office")
                 c = _clean(text, m.start(), m.end())
                 if c:
                     out.append(Mention(c[0], c[1], c[2], "pattern"))
@@ -242,7 +323,7 @@ class OrganizationComponent:
         """A definition "Nom complet (ACR)" (and "Nom (ACR) du Canada": the name goes on after the acronym)."""
         name, start, end = long
         out = [Mention(name, start, end, "definition"), Mention(acr, m.start(2), m.start(2) + len(acr), "acronym", defines=name)]
-        tail = re.match(r"\s*\)?\s*(du Canada|du Québec|of Canada|of Quebec|de l['’]Ontario|of Ontario)\b", text[m.end():m.end() + 30])
+        tail = name_tails().match(text[m.end():m.end() + 40])
         if tail:
             full = f"{name} {tail.group(1)}"
             out.append(Mention(full, start, m.end() + tail.end(), "definition"))
@@ -309,58 +390,117 @@ class OrganizationComponent:
             return 1.0
         return sum(ner) / len(ner) if ner else 0.5
 
-    def score(self, doc: Doc, groups: list[Group]) -> None:
+    def features(self, doc: Doc, groups: list[Group]) -> None:
+        """Each group's features (``g.features``), read off the text around its mentions."""
         text, r = doc.text, self.rules
         sents = doc._.sent_bounds or [(0, len(text))]
         meta = doc._.meta or {}
         title_end = meta.get("title_end", 0)
         lead_end = sents[min(1, len(sents) - 1)][1]
+        early_end = sents[min(3, len(sents) - 1)][1]
         issuer_at = meta.get("dateline_end")
         breach_sentence: dict = {}
         for g in groups:
-            seen = set()
-            mentions = [m for m in g.mentions if not (m.start in seen or seen.add(m.start))]
-            s = min(len(mentions), 6) * 1.0
+            mentions = _distinct(g.mentions)
+            named = [m for m in mentions if m.source != "acronym"] or mentions
             first = g.first
-            if first < max(title_end, lead_end):
-                s += 2.0
-            elif first < sents[min(3, len(sents) - 1)][1]:
-                s += 1.0
-            cue_bonus = strong_bonus = 0.0
-            # the data was held by, or the attack hit, this organization: the strongest sign of the victim
-            if any(r.custody.search(text[max(0, m.start - 50):m.start]) for m in mentions):
-                cue_bonus += 4.0
-            if any(r.apposition.search(text[max(0, m.start - 40):m.start]) or r.apposition_after.match(text, m.end)
-                   for m in mentions if m.source != "acronym"):
-                cue_bonus += 2.0  # "le fournisseur X", "X, a payroll provider": the supplier named as such
+            f = dict.fromkeys(FEATURES, 0.0)
+            f["mentions"] = float(min(len(mentions), 6))
+            f["title_lede"] = float(first < max(title_end, lead_end))
+            f["early"] = float(not f["title_lede"] and first < early_end)
+            f["title_only"] = float(title_end > 0 and all(m.start < title_end for m in mentions))
+            cued = subject = in_breach = recipient = person = 0
             for m in mentions:
-                if r.left.search(text[max(0, m.start - 40):m.start]) or r.right.match(text[m.end:m.end + 80]):
-                    cue_bonus += 2.0
-                if r.subject.search(text[max(0, m.start - 40):m.start]):
-                    cue_bonus += 1.5
+                before = text[max(0, m.start - 40):m.start]
+                if r.left.search(before) or r.right.match(text[m.end:m.end + 80]):
+                    cued += 1
+                if r.subject.search(before):
+                    subject += 1
                 b = sentence_bounds(sents, m.start)
                 if b not in breach_sentence:  # once per sentence, not once per mention (quadratic on long sentences)
                     breach_sentence[b] = bool(r.strong.search(text, *b) or r.breach.search(text, *b))
-                if breach_sentence[b]:
-                    strong_bonus += 0.75
-            s += min(cue_bonus, 8.0) + min(strong_bonus, 3.0)
-            if issuer_at is not None and any(issuer_at <= m.start < issuer_at + 200 for m in mentions):
-                s += 3.0
+                in_breach += breach_sentence[b]
+                if r.recipient.search(text[max(b[0], m.start - 110):m.start]):
+                    recipient += 1
+                if (r.person_before.search(text[max(0, m.start - 25):m.start]) or r.person_inside.match(m.text)
+                        or r.person_after.match(text[m.end:m.end + 30])):
+                    person += 1
+            f["victim_cue"] = float(min(cued, 4))
+            f["regulator_subject"] = float(min(subject, 3))
+            f["breach_sentence"] = float(min(in_breach, 4))
+            f["recipient"] = recipient / len(mentions)
+            f["person"] = float(person > 0)
+            # the data was held by, or the attack hit, this organization: the strongest sign of the victim
+            f["custody"] = float(any(r.custody.search(text[max(0, m.start - 50):m.start]) for m in mentions))
+            f["supplier_apposition"] = float(any(r.apposition.search(text[max(0, m.start - 40):m.start])
+                                                 or r.apposition_after.match(text, m.end) for m in named))
+            f["issuer"] = float(issuer_at is not None and any(issuer_at <= m.start < issuer_at + 200 for m in mentions))
+            lw = self.label_weight(g)
+            f["not_org_label"] = 1.0 - lw
+            f["institutional"] = float(any(m.source in ("pattern", "gazetteer", "definition") for m in mentions))
+            f["acronym"] = float(g.acronym is not None)
             keys = {fold(m.text) for m in mentions} | {g.key}
-            g.penalty += (1.0 - self.label_weight(g)) * 4.0
-            if any(r.agency_like.search(m.text) for m in mentions):
-                g.penalty += 4.0
-            elif keys & r.agency_keys:
-                g.penalty += 4.0
-            if keys & r.media or any(_starts_with(k, r.media) for k in keys):
-                g.penalty += 5.0
-            if keys & r.non_victims:
-                g.penalty += 3.0
-            if any(r.not_org.search(m.text) for m in mentions if m.source != "acronym"):
-                g.penalty += 6.0
-            if keys & r.calendar:
-                g.penalty += 10.0
-            g.score = s - g.penalty
+            squeezed = {fold(m.text, drop_articles=False).replace(" ", "") for m in mentions}
+            # the word after counts too: "B.C. Privacy" + "Commissioner"
+            f["agency"] = float(any(r.agency_like.search(m.text + _next_word(text, m.end)) for m in mentions)
+                                or bool(keys & r.agency_keys) or bool(squeezed & r.agency_squeezed))
+            f["media"] = float(bool(keys & r.media) or any(_starts_with(k, r.media) for k in keys))
+            f["non_victim"] = float(bool(keys & r.non_victims))
+            f["not_organization"] = float(any(r.not_org.search(m.text) for m in named))
+            f["calendar"] = float(bool(keys & r.calendar))
+            name = g.best_name()
+            f["data_item"] = float(any(r.data_item_before.search(text[max(0, m.start - 30):m.start])
+                                       or r.data_item_words.search(m.text)
+                                       or r.data_item_words.match(text, m.end + 1) for m in named))
+            f["product"] = float(any(r.product_before.search(text[max(0, m.start - 30):m.start]) for m in named))
+            f["generic"] = float(self._generic(name))
+            f["credit"] = float(any(self._credit(text, m) for m in mentions))
+            f["masthead"] = float(any(self._alone_on_line(text, m) for m in mentions)
+                                  or bool(keys & r.sections))
+            f["caps_phrase"] = float(len(name.split()) > 1 and name.isupper() and g.acronym != name)
+            f["law_firm"] = float(any(r.law_firm.search(m.text) or r.law_firm_before.search(text[max(0, m.start - 30):m.start])
+                                      for m in named))
+            f["court"] = float(any(r.court.search(m.text) for m in named))
+            f["government"] = float(bool(r.government.search(name)))
+            # a headline fragment: "Privacy Breach Affecting Clients of X" names an event, not an organization
+            f["headline"] = float(any(r.strong.search(m.text) or r.breach.search(m.text) for m in named))
+            g.features = f
+
+    def _generic(self, name: str) -> bool:
+        """A common noun, not a name: "Ville", "Office", "Centre", "Company", or a head with no proper word after
+        it ("Institut d'enseignement collégial")."""
+        r = self.rules
+        key = fold(name)
+        if key in r.generic:
+            return True
+        ws = [w for w in re.split(r"[\s\-’']+", name) if w]
+        if len(ws) < 2 or fold(ws[0]) not in r.generic:
+            return False
+        return not any(w[:1].isupper() or w[:1].isdigit() for w in ws[1:])
+
+    def _credit(self, text: str, m: Mention) -> bool:
+        """A photo credit or image agency: "Photo : X", "(Photo: X/Getty Images)"."""
+        r = self.rules
+        line_start = text.rfind("\n", 0, m.start) + 1
+        before = text[max(line_start, m.start - 50):m.start]
+        return bool(r.credit_before.search(before)) or bool(r.credit_after.match(text[m.end:m.end + 30]) and "/" in text[m.end:m.end + 3])
+
+    @staticmethod
+    def _alone_on_line(text: str, m: Mention) -> bool:
+        """A line that is only this name: a site name, a desk, a section label, a signature."""
+        line_start = text.rfind("\n", 0, m.start) + 1
+        line_end = text.find("\n", m.end)
+        line_end = len(text) if line_end < 0 else line_end
+        return 0 < line_end - line_start and text[line_start:line_end].strip(" .,:-–|•*\t") == m.text
+
+    def score(self, doc: Doc, groups: list[Group]) -> None:
+        """A linear score over the features; ``g.penalty`` is the part the junk features take away."""
+        self.features(doc, groups)
+        w = weights()["features"]
+        for g in groups:
+            parts = {k: w.get(k, 0.0) * v for k, v in g.features.items()}
+            g.score = sum(parts.values())
+            g.penalty = -sum(p for k, p in parts.items() if p < 0 and k in JUNK)
 
     def aliases(self, doc: Doc, best: Group, groups: list[Group]) -> list[str]:
         """Other organizations tied to the winner in one sentence by a supplier/parent/operator cue."""
@@ -389,7 +529,7 @@ class OrganizationComponent:
         self.score(doc, groups)
         # on a tie, the more organization-like candidate (institutional pattern, gazetteer, ORG label)
         best = max(groups, key=lambda g: (g.score, self.label_weight(g), -g.first))
-        if best.score <= 0:
+        if best.score <= weights()["min_score"]:
             doc._.organization = None
             return doc
         name = best.best_name()
@@ -425,6 +565,24 @@ def _camel_words(text: str) -> dict:
     for m in _CAMEL.finditer(text):
         spots.setdefault(m.group(0), []).append(m.start())
     return spots
+
+
+_NEXT_WORD = re.compile(r"[ \t]{1,3}[\w’'.\-]{1,30}")
+
+
+def _next_word(text: str, at: int) -> str:
+    m = _NEXT_WORD.match(text, at)
+    return m.group(0) if m else ""
+
+
+def _distinct(mentions: list) -> list:
+    """One mention per place in the text: a name inside a longer mention of the same group is not named again."""
+    out: list = []
+    for m in sorted(mentions, key=lambda m: (m.start, -(m.end - m.start))):
+        if out and m.start < out[-1].end:
+            continue
+        out.append(m)
+    return out
 
 
 def _starts_with(key: str, names: set) -> bool:
