@@ -83,6 +83,24 @@ def _matches(text: str, regexes: list) -> list[tuple[int, int, int]]:
     return out
 
 
+def _negated_before(r: "DataTypeRules", text: str, cl: int, ls: int) -> bool:
+    """A negation cue before the list, in its clause, at most 80 characters before it, and no
+    exposure verb after a comma in between ("aucun NAS n'a été touché, qui a exposé les noms": the
+    names are; "did not affect payment card information": the cards are not)."""
+    if r.neg_before is None:
+        return False
+    lo = max(cl, ls - 80)
+    chunk = _blank(r.neg_exceptions, text[lo:ls])
+    for m in r.neg_before.finditer(chunk):
+        rest = chunk[m.end():]
+        if re.search(r"[.;:!?]", rest):
+            continue
+        tail = rest[rest.rfind(",") + 1:] if "," in rest else ""
+        if not (r.exposure and tail and r.exposure.search(tail)):
+            return True
+    return False
+
+
 def _blank(rx: Optional[re.Pattern], chunk: str) -> str:
     """`chunk` with the matches of `rx` blanked out (same length): "not limited to" is no negation."""
     return chunk if rx is None else rx.sub(lambda m: " " * len(m.group(0)), chunk)
@@ -102,7 +120,8 @@ class DataTypeRules:
         self.exposure = _alt(c["exposure"])
         self.introducer = _alt(c["introducer"])
         self.data_noun = _alt(c["data_noun"])
-        self.neg_before = _alt(c["negation_before"], after=r"\b[^.;:!?,]{0,80}$")
+        self.neg_before = _alt(c["negation_before"], after=r"\b")
+        self.neg_after_adverb = _alt(c["negation_after_adverb"], before=r"^[^.;:!?,]{0,60}?(?<![\w])")
         self.neg_after = _alt(c["negation_after"], before=r"^[^.;:!?,]{0,60}?(?<![\w])")
         self.hypothetical = _alt(c["hypothetical"])
         self.uncertain = _alt(c["uncertain"])
@@ -171,8 +190,10 @@ def mentions(text: str, sents: list, names: list, lang: str) -> list[Mention]:
         if prev and prev[1] < 10**9 and (text[prev[0]:prev[1]].rstrip().endswith(":") or ls - lo < 4):
             plo = prev[0]
         cl, ch = clause_bounds(text, ls, le, lo, hi, r.breaks)
-        negated = bool(r.neg_before and r.neg_before.search(_blank(r.neg_exceptions, text[cl:ls]))) or bool(
-            r.neg_after and r.neg_after.match(_blank(r.neg_exceptions, text[le:ch])))
+        negated = _negated_before(r, text, cl, ls) or bool(
+            r.neg_after and r.neg_after.match(_blank(r.neg_exceptions, text[le:ch]))) or bool(
+            # "ne seraient toutefois pas en cause": the adverb is no clause break here
+            r.neg_after_adverb and r.neg_after_adverb.match(text[le:hi]))
         # "no financial information, such as credit card numbers": the examples share the negation
         if prev_negated and 0 <= ls - prev_end <= 40 and prev_end >= cl and _search(r.introducer, text, prev_end, ls):
             negated = True
