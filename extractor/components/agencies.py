@@ -18,6 +18,7 @@ keeps a role when one of its mentions scores above the threshold for it.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -35,6 +36,8 @@ for _name in ("agencies", "agency_candidates"):
         Doc.set_extension(_name, default=None)
 
 ROLES = ("notified", "investigating")
+MAX_MENTIONS = 200  # mentions scored per document (a hostile text of 50,000 "police" stays linear)
+WINDOW = 400  # characters of a clause or sentence read on each side of a mention
 
 
 @lru_cache(maxsize=None)
@@ -250,7 +253,7 @@ class AgenciesComponent:
         home = self.text_jurisdiction(text, doc._.meta)
         out: list[Mention] = []
         last = -1
-        for s, e, label in hits:
+        for s, e, label in hits[: MAX_MENTIONS * 4]:
             if s < last:
                 continue
             last = e
@@ -259,28 +262,36 @@ class AgenciesComponent:
             out.append(Mention(code, s, e, "generic" if generic else "name"))
         taken = [(m.start, m.end) for m in out]
 
+        taken.sort()
+        taken_starts = [a for a, _ in taken]
+
         def free(s, e):
-            return all(e <= a or s >= b for a, b in taken)
+            j = bisect.bisect_left(taken_starts, e)
+            return j == 0 or taken[j - 1][1] <= s
 
         # anaphors: "la Commission" after "la Commission d'accès à l'information"
         if r.anaphor_re is not None:
-            for m in r.anaphor_re.finditer(text):
-                if not free(m.start(), m.end()):
+            regulators = [x for x in out if x.kind == "name" and not r.info[x.code].get("police")]
+            ends = [x.end for x in regulators]
+            for k, m in enumerate(r.anaphor_re.finditer(text)):
+                if k >= MAX_MENTIONS or not free(m.start(), m.end()):
                     continue
-                prev = [x for x in out if x.end <= m.start() and x.kind == "name" and not r.info[x.code].get("police")]
-                if not prev:
+                j = bisect.bisect_right(ends, m.start())
+                if j == 0:
                     continue
-                out.append(Mention(prev[-1].code, m.start(), m.end(), "anaphor"))
+                out.append(Mention(regulators[j - 1].code, m.start(), m.end(), "anaphor"))
         # "a porté plainte" with no authority named: a complaint to the police
         if r.implicit_re is not None:
-            for m in r.implicit_re.finditer(text):
-                if not free(m.start(), m.end()):
+            starts = sorted(x.start for x in out)
+            for k, m in enumerate(r.implicit_re.finditer(text)):
+                if k >= MAX_MENTIONS or not free(m.start(), m.end()):
                     continue
-                if any(x.start >= m.end() and x.start - m.end() < 40 and x.kind != "implicit" for x in out):
+                j = bisect.bisect_left(starts, m.end())
+                if j < len(starts) and starts[j] - m.end() < 40:
                     continue  # "plainte auprès du procureur" / "(auprès de la Cnil)": that authority's cue
                 out.append(Mention("POLICE_OTHER", m.start(), m.end(), "implicit"))
         out.sort(key=lambda x: x.start)
-        return out
+        return out[:MAX_MENTIONS]
 
     # -- features ---------------------------------------------------------------------------
 
@@ -301,7 +312,7 @@ class AgenciesComponent:
         for i, m in enumerate(ments):
             lo, hi = sentence_bounds(sents, m.start)
             hi = min(hi, len(text))
-            cl, ch = clause_bounds(text, m.start, m.end, lo, hi, r.breaks)
+            cl, ch = clause_bounds(text, m.start, m.end, max(lo, m.start - WINDOW), min(hi, m.end + WINDOW), r.breaks)
             by_clause.setdefault((cl, ch), []).append(i)
             bounds[i] = (lo, hi)
         for (cl, ch), idx in by_clause.items():
@@ -330,19 +341,26 @@ class AgenciesComponent:
         regulator_doc = meta.get("kind") == "regulator"
         segs = self.segments(text, ments, sents)
         out = []
+        in_seg: dict[tuple[int, int], set] = {}
+        for i, m in enumerate(ments):
+            in_seg.setdefault(segs[i][:2], set()).add(m.code)
+        starts = [m.start for m in ments]
         for i, m in enumerate(ments):
             sl, sh, lo, hi = segs[i]
+            full_hi = hi
+            sl, sh = max(sl, m.start - WINDOW), min(sh, m.end + WINDOW)
+            lo, hi = max(lo, m.start - WINDOW), min(hi, m.end + WINDOW)
             police = bool(r.info[m.code].get("police"))
-            seg = (sl, sh)
+            seg = segs[i][:2]
             neg = r.negated.search(text, sl, sh) is not None
             question = r.question_re.search(text, lo, hi) is not None
             collab = r.collab.search(text, sl, sh) is not None
             # advice to the public ("recommande aux clients de") is no finding: its words are no cue
             advice = list(r.advice_re.finditer(text, sl, sh))
-            others_in_seg = sum(1 for j, x in enumerate(ments) if j != i and x.code != m.code and segs[j][:2] == seg)
-            nlo, nhi = sentence_bounds(sents, hi + 1) if hi < len(text) else (lo, hi)
+            others_in_seg = len(in_seg[seg] - {m.code})
+            nlo, nhi = sentence_bounds(sents, full_hi + 1) if full_hi < len(text) else (lo, hi)
             has_next = (nlo, nhi) != (lo, hi) and nhi - nlo < 400
-            next_other = has_next and any(nlo <= x.start < nhi and x.code != m.code for x in ments)
+            next_other = has_next and any(ments[j].code != m.code for j in range(bisect.bisect_left(starts, nlo), bisect.bisect_left(starts, nhi)))
             for role in ROLES:
                 other = "investigating" if role == "notified" else "notified"
                 rx = r.cue[role]
