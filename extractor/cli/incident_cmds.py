@@ -25,8 +25,9 @@ def _open(db: Path, create: bool = False):
     help=(
         "Import extracted records (JSON lines, as written by `incidents extract --docs`) into the database and "
         "group the incident reports into incidents.\n\n"
-        "Records carry no document text, so the stored text is empty and matching uses organization keys, dates "
-        "and counts (no lead embeddings).\n\n"
+        "Records carry no document text, so the stored text is empty and matching uses organization keys, dates, "
+        "counts and data types (no lead embeddings); to store documents with their text, use "
+        "`incidents ingest --docs DOCS.jsonl`.\n\n"
         "  incidents import records.jsonl --db incidents.db\n\n"
         "A directory (the output of `incidents backfill`) means every *.jsonl and *.parquet partition in it, in name order.\n\n"
         "Exit codes: 3 unreadable file or a line that is not a record, 5 database problem."
@@ -93,7 +94,8 @@ def _fmt_count(v: dict) -> str:
     return f"{q}{v['count']:,}{unit}"
 
 
-@app.command("show", help="Print one incident: name, count history, data types, agencies, reports and timeline.\n\n"
+@app.command("show", help="Print one incident: name, count history, data types, agencies, reports and timeline. "
+                          "ID may be a former id of the incident (before an earlier report, a merge or a split).\n\n"
                           "  incidents show inc-0123456789abcdef --db incidents.db\n\n  incidents show ID --json")
 def show_cmd(
     incident_id: Annotated[str, typer.Argument(metavar="ID")],
@@ -112,6 +114,8 @@ def show_cmd(
              + (f" ({org['acronym']})" if org.get("acronym") else "")]
     if org.get("aliases"):
         lines.append(f"  also: {', '.join(org['aliases'])}")
+    if inc.get("previous_ids"):
+        lines.append(f"  previous ids: {', '.join(inc['previous_ids'])}")
     lines.append(f"  seen: {inc.get('first_seen') or '?'} .. {inc.get('last_seen') or '?'}   reports: {len(inc['reports'])}")
     lines.append(f"  victims: {_fmt_count(inc.get('victims') or {})}"
                  + (f"  (from {inc['victims']['source_id']})" if (inc.get('victims') or {}).get('source_id') else ""))
