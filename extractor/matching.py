@@ -217,9 +217,13 @@ def evidence(a: Rep, b: Rep) -> float:
 
 
 def era_penalty(a: Rep, b: Rep) -> float:
-    """An undated report whose text names a year well after the other's publication was written later than it."""
+    """A report was written in or after the latest year its text names: an undated report whose latest year is
+    well after the other's publication (or, both undated, well apart from the other's) was written later."""
     for u, d in ((a, b), (b, a)):
         if u.published is None and d.published and u.years and max(u.years) > d.published.year + S("era_years"):
+            return S("era_penalty")
+    if a.published is None and b.published is None and a.years and b.years:
+        if abs(max(a.years) - max(b.years)) > S("era_years"):
             return S("era_penalty")
     return 0.0
 
