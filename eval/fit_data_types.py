@@ -1,12 +1,13 @@
 """Fit the data-type mention weights (resources/shared/data_type_weights.json).
 
 Every mention of a data-type term gets features from its text (`incident_data_types`:
-in a list, introduced, exposure verb, negated, hypothetical, advice, channel, name, caption,
-law...). A mention is labelled 1 when its code is among the gold codes of its document (gold
+in a list, introduced, exposure verb, not exposed (negated with its whole list, what fraudsters
+might ask for, an attack vector), advice, channel or outage, name, caption, law...). A mention is labelled 1 when its code is among the gold codes of its document (gold
 incidents of train only), and an L2 logistic regression (`fitlib.fit_logistic`) scores it.
 Since a gold code may also be mentioned where it is not exposed (a caption, advice), the fit
 is refined once: of a gold code's mentions only the best-scored one per document stays a
-positive example, the others are left out. A code is kept for a document when its best
+positive example, the others are left out. Generic mentions ("personal information", that of
+employees) are left out where the gold has other codes: there they give way anyway. A code is kept for a document when its best
 mention scores at least the threshold (0.5 unless told; 5-fold CV on train found no better one).
 
 Prints the 5-fold cross-validated F1 on train (folds grouped by incident_key), per language,
