@@ -128,6 +128,8 @@ Migration = Union[str, Callable[[sqlite3.Connection], None]]
 # Ordered: MIGRATIONS[i] takes a database from version i to version i + 1 (version 0: an empty file).
 # Each runs inside one transaction together with the bump of meta.schema_version.
 MIGRATIONS: list[Migration] = [SCHEMA_V1, SCHEMA_V2]
+from .views import migrate_v3 as _v3  # noqa: E402  version 3: views, codes, FTS, FK indexes, alerts (docs/VIEW.md)
+MIGRATIONS.append(_v3)
 
 BUSY_TIMEOUT_MS = 30_000
 # The tables that make a database ours (an SQLite file without them and with other tables is refused).

@@ -30,7 +30,7 @@ def tables(path) -> set[str]:
 def test_new_database_has_the_current_schema_wal_and_foreign_keys(tmp_path):
     db = tmp_path / "incidents.db"
     with Store(db) as store:
-        assert store.schema_version == len(MIGRATIONS) == 2
+        assert store.schema_version == len(MIGRATIONS) == 3
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
@@ -65,7 +65,7 @@ def test_older_schema_is_migrated(tmp_path, monkeypatch):
     v3 = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nCREATE INDEX notes_body ON notes(body)"
     monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS + [v3])
     with Store(db) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == len(MIGRATIONS) + 1
         assert store.conn.execute("SELECT name FROM feeds").fetchone()[0] == "kept"
         store.conn.execute("INSERT INTO notes (body) VALUES ('x')")
     assert "notes" in tables(db)
@@ -84,7 +84,7 @@ def test_failed_migration_leaves_the_old_version(tmp_path, monkeypatch):
         Store(db)
     monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
     with Store(db) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == len(MIGRATIONS)
     assert "half" not in tables(db)
 
 
@@ -129,7 +129,7 @@ def test_empty_file_becomes_a_database(tmp_path):
     db = tmp_path / "empty.db"
     db.write_bytes(b"")
     with Store(db) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == len(MIGRATIONS)
 
 
 def test_a_version_1_database_gains_incident_aliases(tmp_path, monkeypatch):
@@ -139,7 +139,7 @@ def test_a_version_1_database_gains_incident_aliases(tmp_path, monkeypatch):
     assert "incident_aliases" not in tables(db)
     monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
     with Store(db) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == len(MIGRATIONS)
     assert "incident_aliases" in tables(db)
 
 
