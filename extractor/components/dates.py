@@ -41,7 +41,7 @@ FEATURES = (
     "own_verb_before", "own_noun_before", "own_verb_after", "own_nearest_before",
     "own_nearest_after", "own_sentence", "other_before", "other_after", "procedure", "report", "caption",
     "header", "cross_reference", "approx", "is_published_day", "near_published", "explicit_year", "weekday_or_relative",
-    "past_marker", "lede", "position", "earliest", "latest", "repeated", "initial", "own_clause",
+    "past_marker", "lede", "position", "earliest", "latest", "repeated", "initial", "own_clause", "own_noun_adjacent",
 )
 NONE = "none"
 
@@ -112,7 +112,16 @@ class DateRules:
             forms.append("(?P<rel>" + "|".join(w for w, _ in sorted(rel, key=lambda r: -len(r[0]))) + ")")
         self.rel_res = [(re.compile(w + "$", re.I), k) for w, k in sorted(rel, key=lambda r: -len(r[0]))]
         self.phrase_re = re.compile(r"(?<![\w-])(?:" + "|".join(forms) + r")(?![\w])", re.IGNORECASE)
-        self.future = re.compile(rf"(?<![\w])(?:{'|'.join(d.get('future_markers', ['(?!x)x']))})(?![\w])[^.;\d]{{0,50}}$", re.IGNORECASE)
+        # future verbs anywhere shortly before the date ("expects ... by June 30", "prévoit ... d'ici le 30 juin");
+        # future prepositions only right before it ("by June 30", not "hit by a cyberattack on May 8")
+        preps = set(x.get("future_prepositions", []))
+        verbs = [m for m in d.get("future_markers", []) if m not in preps] or ["(?!x)x"]
+        self.future = re.compile(rf"(?<![\w])(?:{'|'.join(verbs)})(?![\w])[^.;\d]{{0,50}}$", re.IGNORECASE)
+        self.future_prep = _suffix_alt(sorted(preps | {m for m in d.get("future_markers", []) if m in preps}))
+        self.complementizer = _alt(x.get("complementizers", []))
+        self.cleft = _suffix_alt(x.get("cleft_openers", []))
+        coords = "|".join(f"(?:{c})" for c in x.get("coordinators", [])) or r"(?!x)x"
+        self.coordination = re.compile(rf"[\s,]{{0,3}}(?:{coords})[\s]{{1,3}}(?:[\w’']{{1,12}}[\s]{{1,3}}){{0,2}}", re.IGNORECASE)
         role_cues = x.get("role_cues", {})
         self.role_res = {role: _alt(tuple(d["roles"][role]) + tuple(role_cues.get(role, ()))) for role in ROLES}
         self.noun_re = re.compile(r"(?:" + _alt(x.get("noun_cues", [])).pattern + r")$", re.IGNORECASE)
@@ -221,13 +230,21 @@ class _Cues:
                 continue
             bisect.insort(taken, (c[0], c[1]))
             kept.append(c)
-        kept.sort()
-        self.roles = kept
-        self.role_starts = [c[0] for c in kept]
         self.family = {}
         for name, rx in rules.families.items():
             spans = [(m.start(), m.end()) for m in rx.finditer(text) if m.end() > m.start()]
             self.family[name] = (spans, [s for s, _ in spans])
+        # a role word inside a header or cross-reference ("first published", "Publié le") names no event
+        meta = sorted(self.family["header"][0] + self.family["cross_reference"][0])
+        meta_starts = [a for a, _ in meta]
+
+        def inside(c) -> bool:
+            i = bisect.bisect_right(meta_starts, c[0]) - 1
+            return i >= 0 and meta[i][1] >= c[1]
+
+        kept = sorted(c for c in kept if not inside(c))
+        self.roles = kept
+        self.role_starts = [c[0] for c in kept]
 
     def roles_in(self, lo: int, hi: int):
         i = bisect.bisect_left(self.role_starts, lo)
@@ -257,7 +274,8 @@ class DatesComponent:
 
     def is_future(self, text: str, s: int, lo: int) -> bool:
         """'d'ici le 30 juin', 'expects ... by June 30': a date announced, not one that happened."""
-        return bool(self.rules.future.search(text[max(lo, s - 60):s]))
+        r = self.rules
+        return bool(r.future.search(text[max(lo, s - 60):s]) or r.future_prep.search(text, max(lo, s - 30), s))
 
     # -- candidates ------------------------------------------------------------------------
 
@@ -325,7 +343,13 @@ class DatesComponent:
             final = not text[e:hi].strip(" .!»\"”)") and bool(text[cl:s].rstrip().endswith(","))
             reach_b = 2 if final else 1
             before = list(cues_.roles_in(max(cl, s - BEFORE * reach_b), s))
-            after = list(cues_.roles_in(e, min(ch, e + AFTER * reach)))
+            # after the date, its clause ends where a complement clause begins ("announced Tuesday that
+            # hackers had accessed...": the access is not dated Tuesday)
+            after_hi = min(ch, e + AFTER * reach)
+            sub = r.complementizer.search(text, e, after_hi)
+            if sub and not r.cleft.search(text, max(lo, s - 24), s):  # "C'est le 10 mars qu'Audi a appris...": cleft
+                after_hi = sub.start()
+            after = list(cues_.roles_in(e, after_hi))
             in_sentence = {c[2] for c in cues_.roles_in(lo, hi)}
             line_lo = text.rfind("\n", 0, s) + 1
             line_hi = text.find("\n", e)
@@ -337,12 +361,15 @@ class DatesComponent:
                 for fs, fe in cues_.family_in(name, max(lo_, s - b), s):
                     best = max(best, _closeness(s - fe))
                 for fs, fe in cues_.family_in(name, e, min(hi_, e + a)):
-                    best = max(best, _closeness(fs - e))
+                    if "," not in text[e:fs]:  # "Monday, the city said" / ", selon la ville": the whole sentence's source
+                        best = max(best, _closeness(fs - e))
                 return best
 
             common = {
-                "procedure": fam("procedure", 100, 60),
-                "report": fam("report", 60, 40),
+                # reporting and court words before the date ("said Tuesday", "filed on May 4"); after it only
+                # right after ("Monday said"): "occurred on May 2, the city said" dates the occurrence
+                "procedure": fam("procedure", 100, 25),
+                "report": fam("report", 60, 15),
                 "caption": float(bool(list(cues_.family_in("caption", line_lo, line_hi))) and len(line) < 700),
                 "header": float(bool(list(cues_.family_in("header", max(line_lo, s - 30), s)))
                                 or len(line.strip()) <= (e - s) + 25),
@@ -369,16 +396,24 @@ class DatesComponent:
                     nearest_before = None
             verbs_after = [c for c in after if not c[3]]
             nearest_after = verbs_after[0] if verbs_after else None
+            # "occurred and was detected on March 5": verbs coordinated right before the date share it
+            shared_before = set()
+            if nearest_before is not None:
+                for c in before:
+                    if c[1] <= nearest_before[0] and not c[3] and r.coordination.fullmatch(text, c[1], nearest_before[0]):
+                        shared_before.add(c[2])
             for role in ROLES:
                 f = dict(common)
                 f["own_verb_before"] = max((_closeness((s - c[1]) // reach_b) for c in before if c[2] == role and not c[3]),
                                            default=0.0)
                 f["own_clause"] = float(any(c[2] == role and not c[3] for c in cues_.roles_in(cl, ch)))
                 f["own_noun_before"] = max((_closeness(s - c[1]) for c in before if c[2] == role and c[3]), default=0.0)
+                # "la cyberattaque du 21 juin", "the breach of May 2": the noun names the day's event
+                f["own_noun_adjacent"] = float(any(c[2] == role and c[3] and s - c[1] <= 6 for c in before))
                 # a noun after the date names no role ("on January 24 to address the discovery of...")
                 f["own_verb_after"] = max((_closeness((c[0] - e) // reach) for c in after if c[2] == role and not c[3]),
                                           default=0.0)
-                f["own_nearest_before"] = float(nearest_before is not None and nearest_before[2] == role)
+                f["own_nearest_before"] = float(nearest_before is not None and (nearest_before[2] == role or role in shared_before))
                 f["own_nearest_after"] = float(nearest_after is not None and nearest_after[2] == role)
                 f["own_sentence"] = float(role in in_sentence)
                 f["other_before"] = max((_closeness(s - c[1]) for c in before if c[2] != role and not c[3]), default=0.0)
