@@ -96,16 +96,35 @@ def load_reps(conn, report_ids: Iterable[int], backend_name: Optional[str] = Non
     return out
 
 
-def _dated_neighbours(conn, rep: Rep) -> set[int]:
-    """Attached reports published within keyless_days of this one (candidates for a link without a key)."""
+def _dated_neighbours(conn, rep: Rep, backend_name: Optional[str]) -> set[int]:
+    """Attached reports published within keyless_days of this one that could link to it without a key: the same
+    count, the same incident or discovery day, or a close lead (a cheap, symmetric filter before link_score)."""
     if rep.published is None:
         return set()
     days = timedelta(days=S("keyless_days"))
     rows = conn.execute(
-        "SELECT r.id FROM reports r JOIN documents d ON d.id = r.document_id "
-        "JOIN incident_reports ir ON ir.report_id = r.id WHERE d.published >= ? AND d.published <= ? AND r.id != ?",
-        ((rep.published - days).isoformat(), (rep.published + days).isoformat() + "~", rep.rid)).fetchall()
-    return {r[0] for r in rows}
+        "SELECT r.id, json_extract(r.record_json, '$.victims.count'), "
+        "json_extract(r.record_json, '$.dates.incident.date'), json_extract(r.record_json, '$.dates.discovered.date'), "
+        "e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
+        "JOIN incident_reports ir ON ir.report_id = r.id "
+        "LEFT JOIN embeddings e ON e.report_id = r.id AND e.backend = ? "
+        "WHERE d.published >= ? AND d.published <= ? AND r.id != ?",
+        (backend_name or "", (rep.published - days).isoformat(), (rep.published + days).isoformat() + "~",
+         rep.rid)).fetchall()
+    from .embed import from_blob
+    from .matching import day
+
+    mine = {d for d in (rep.incident, rep.discovered) if d}
+    near = S("same_event_days")
+    out: set[int] = set()
+    for rid, count, inc, disc, dim, blob in rows:
+        if rep.count and count == rep.count:
+            out.add(rid)
+        elif any(abs((d - m).days) <= near for d in (day(inc), day(disc)) if d for m in mine):
+            out.add(rid)
+        elif rep.vec is not None and blob is not None and float(from_blob(blob, dim) @ rep.vec) >= S("keyless_cosine"):
+            out.add(rid)
+    return out
 
 
 def component(conn, seed_ids: set[int], backend_name: Optional[str]) -> dict[int, Rep]:
@@ -124,7 +143,7 @@ def component(conn, seed_ids: set[int], backend_name: Optional[str]) -> dict[int
         new_ids = reports_of(conn, incs) - set(reps)
         near: set[int] = set()
         for rid in frontier:
-            near |= _dated_neighbours(conn, reps[rid])
+            near |= _dated_neighbours(conn, reps[rid], backend_name)
         near -= set(reps) | new_ids
         if near:
             cands = load_reps(conn, near, backend_name)
