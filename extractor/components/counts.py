@@ -2,30 +2,58 @@
 
 Candidates are numbers written with any thousands separator (``5,000``, ``31 450`` with
 normal, non-breaking or narrow spaces), decimals with a scale word (``1,2 million``,
-``2.5 million``, ``2,7 M``) and spelled-out numbers (``six million``, ``deux mille``),
-each followed by a unit noun from ``resources/<lang>/count_units.jsonl``. Years, money,
-ages, percentages, phone numbers, times, dates and counts of files or organizations
-are not victims. The headline figure wins: people over records, a breach context,
-the title and lead, a revised ("désormais", "now") figure over the one it replaced.
+``2.5 million``, ``2,7 M``), spelled-out numbers (``six million``, ``deux millions de``),
+approximate nouns (``une vingtaine``) and figures in brackets (``des clients (3 962)``,
+``deux mille (2 000) clients``), each followed by a unit noun from
+``resources/<lang>/count_units.jsonl``. Years, money, ages, percentages, phone numbers,
+times, dates and counts of files or organizations are no candidates.
+
+Which candidate is the victim count is a scored choice: every candidate gets features
+computed from the text around it (unit class, qualifier, cue words of the affected group,
+of recipients, insiders, a whole population or a statistic, another organization named in
+its clause, a rounded figure restated exactly elsewhere, revision markers, position,
+repetition...), a linear score with the weights of ``resources/shared/count_weights.json``
+(fitted by ``eval/fit_counts.py``), and competes with a "none" candidate: when "none" wins,
+no count is given. Word families live in ``resources/<lang>/counts.json`` and ``numbers.json``.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..resources import alternation, cue_regex, cues, load_json, load_jsonl
-from ._util import sentence_bounds
+from ..resources import ROOT, alternation, cue_regex, cues, load_json, load_jsonl
+from ._util import clause_bounds, sentence_bounds
 
 SEP = "[ \u00a0\u202f\u2009\u2007]"
 _DIGITS = re.compile(
     rf"(?<![\w.,/-])(\d{{1,3}}(?:(?:{SEP}|,(?=\d{{3}}(?!\d))|\.(?=\d{{3}}(?!\d)))\d{{3}})+|\d+)(?:[.,](\d{{1,2}})(?!\d))?"
 )
+_BRACKET_OPEN = re.compile(r"[(\[]\s{0,2}$")
+_BRACKET_CLOSE = re.compile(r"\s{0,2}[)\]]")
+
+# Candidate features, in the order of the weight vector. "none_*" belong to the "none" row.
+FEATURES = (
+    "people", "unit_accounts", "records_no_people",
+    "qual_approx", "qual_at_least", "qual_up_to",
+    "breach_sentence", "in_title", "in_lead", "position", "freq",
+    "old_figure", "new_marker",
+    "small", "rounded", "rounded_of_other", "precise_of_other",
+    "wrong_group", "other_org", "victim_cue", "spelled",
+    "none", "none_vague", "none_people_cands",
+)
+# The cues of a count of some other group (recipients, insiders, a whole population, a statistic,
+# accounts reset as a precaution) are pooled into one feature, "wrong_group": each alone is too
+# rare in a training corpus for its own weight, and all of them mean the same thing for the choice.
+WRONG_GROUP = ("not_victims", "actor", "population", "statistic", "precaution", "whole")
+NONE_FEATURES = ("none", "none_vague", "none_people_cands")
 
 
 @dataclass
@@ -39,6 +67,38 @@ class CountCandidate:
     unit_class: str
     qualifier: str
     score: float = 0.0
+    kind: str = "digits"  # digits | words | approx_noun
+    gap: int = 0           # words between the number and its unit
+    features: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=None)
+def weights() -> dict:
+    with open(ROOT / "shared" / "count_weights.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _alt(items, bounded: bool = True) -> str:
+    body = "|".join(sorted(items, key=len, reverse=True)) or "(?!x)x"
+    return rf"(?<![\w])(?:{body})(?![\w])" if bounded else f"(?:{body})"
+
+
+def significant_digits(value: int) -> int:
+    s = str(value).rstrip("0")
+    return max(len(s), 1)
+
+
+def rounds_to(rounded: int, precise: int) -> bool:
+    """`rounded` is `precise` rounded (nearest, down or up) at `rounded`'s significant digits."""
+    if rounded == precise or precise <= 0:
+        return False
+    sig = significant_digits(rounded)
+    if significant_digits(precise) <= sig:
+        return False
+    if abs(rounded - precise) > 0.15 * precise:
+        return False
+    step = 10 ** (len(str(rounded)) - sig)
+    return rounded in (round(precise / step) * step, (precise // step) * step, -(-precise // step) * step)
 
 
 class CountRules:
@@ -47,16 +107,21 @@ class CountRules:
     def __init__(self, lang: str):
         self.lang = lang
         nums = load_json(lang, "numbers.json")
+        cw = load_json(lang, "counts.json")
+        self.cw = cw
         self.nums = nums
         self.digit_scales = nums["digit_scales"]
         scale_alt = "|".join(sorted((re.escape(k) for k in self.digit_scales), key=len, reverse=True))
-        self.scale_re = re.compile(rf"{SEP}?(?:de{SEP})?({scale_alt})(?![\w$])" if lang == "fr" else rf"{SEP}?({scale_alt})(?![\w$])")
+        joiners = "|".join(cw["scale_joiners"])
+        joiner = rf"(?:(?:{joiners}){SEP}?)?" if joiners else ""
+        self.scale_re = re.compile(rf"{SEP}?{joiner}({scale_alt})(?![\w$])")
         words = list(nums["units"]) + nums["hundreds"] + list(nums["scales"])
         word_alt = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-        joiners = "|".join(re.escape(j) for j in nums["joiners"] if j != "-")
+        njoin = "|".join(re.escape(j) for j in nums["joiners"] if j != "-")
         self.words_re = re.compile(
-            rf"(?<![\w-])(?:{word_alt})(?:(?:[\s-]+|\s+(?:{joiners})\s+)(?:{word_alt}))*(?![\w-])", re.IGNORECASE
+            rf"(?<![\w-])(?:{word_alt})(?:(?:[\s-]+|\s+(?:{njoin})\s+)(?:{word_alt}))*(?![\w-])", re.IGNORECASE
         )
+        self.one_words = {w.lower() for w in cw["one_words"]}
         units = load_jsonl(lang, "count_units.jsonl")
         self.unit_of = {}
         self.unit_case = {}  # units written with a capital (Canadiens, Quebecers) may be capitalized
@@ -64,15 +129,19 @@ class CountRules:
             self.unit_of[row["pattern"].lower()] = (row["unit"], row["class"])
             self.unit_case[row["pattern"].lower()] = row["pattern"][:1].isupper()
         unit_alt = alternation(tuple(re.escape(r["pattern"]) for r in units), re.IGNORECASE, False).pattern
+        self.unit_only = re.compile(rf"({unit_alt})(?![\w])", re.IGNORECASE)
         fillers = "|".join(sorted((re.escape(f) for f in nums["fillers"]), key=len, reverse=True))
         self.after_re = re.compile(
-            rf"(?<!\s)\s{{0,3}}(?:(?:{fillers})(?:\s{{1,3}}|(?<=['’])))?(?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]{{1,30}}|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]{{0,30}}))\s{{1,3}}){{0,4}}?({unit_alt})(?![\w])",
+            rf"(?<!\s)\s{{0,3}}(?:(?:{fillers})(?:\s{{1,3}}|(?<=['’])))?((?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]{{1,30}}|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]{{0,30}}))\s{{1,3}}){{0,4}}?)({unit_alt})(?![\w])",
             re.IGNORECASE,
         )
+        self.filler_set = {f.lower() for f in nums["fillers"]}
         self.before_re = re.compile(
-            rf"(?:nombre|total|number)\s+(?:de\s+|d['’]\s*|of\s+)(?:\w+\s+){{0,2}}?({unit_alt})\b[^.;]{{0,80}}$",
+            rf"{_alt(cw['number_of'])}\s+(?:{'|'.join(cw['number_of_joiners'])})\s*(?:\w+\s+){{0,2}}?({unit_alt})\b[^.;]{{0,80}}$",
             re.IGNORECASE,
         )
+        # "des clients (3 962)": a bracketed figure right after its unit noun
+        self.unit_before_bracket = re.compile(rf"(?<![\w])({unit_alt})(?:\s{{1,3}}[\w’'-]{{1,20}}){{0,2}}\s{{0,2}}[(\[]\s{{0,2}}$", re.IGNORECASE)
         self.excl_after = re.compile(rf"^{SEP}*(?:{'|'.join(nums['excluded_after'])})", re.IGNORECASE)
         self.excl_before = re.compile(rf"(?:{'|'.join(nums['excluded_before'])}){SEP}*$")
         self.reset_re = alternation(tuple(nums["reset_cues"]), re.IGNORECASE, False)
@@ -85,23 +154,43 @@ class CountRules:
             q: re.compile(rf"(?<![\w])(?:{'|'.join(sorted(v, key=len, reverse=True))})\s*$", re.IGNORECASE)
             for q, v in c["qualifiers"].items()
         }
-        self.or_more = re.compile(r"(?<!\s)\s{0,3}(?:ou plus|et plus|or more|and more|plus)\b", re.IGNORECASE)
+        self.or_more = re.compile(rf"(?<!\s)\s{{0,3}}{_alt(cw['or_more'])}", re.IGNORECASE)
         self.revision = cue_regex(lang, "revision")
         self.context = cue_regex(lang, "incident_terms")
         self.breach = cue_regex(lang, "breach_terms")
-        months = cues(lang)["dates"]["months"]
+        self.clause_break = re.compile("|".join(c["clause_break"]) + r"|[,()«»“”\"]", re.IGNORECASE)
+        self.sent_break = re.compile("|".join(c["clause_break"]), re.IGNORECASE)
+        vague = c.get("vague_counts") or nums.get("vague_quantities", [])
+        self.vague = re.compile(rf"{_alt(vague)}\s+(?:{'|'.join(cw['scale_joiners'] + cw['number_of_joiners'])}\s*)?(?:\w+\s+){{0,2}}?({unit_alt})(?![\w])", re.IGNORECASE) if vague else None
+        months = c["dates"]["months"]
         self.month_re = re.compile(rf"^{SEP}*(?:{'|'.join(sorted(months, key=len, reverse=True))})\b", re.IGNORECASE)
         self.month_before = re.compile(rf"\b(?:{'|'.join(sorted(months, key=len, reverse=True))})\.?{SEP}*$", re.IGNORECASE)
-        self.not_before = re.compile(rf"(?:{'|'.join(nums['not_victims_before'])})\s+(?:les\s+|the\s+|ces\s+|these\s+)?$", re.IGNORECASE)
+        self.not_before = re.compile(rf"(?:{'|'.join(nums['not_victims_before'])})\s+(?:{_alt(cw['determiners'])}\s+)?$", re.IGNORECASE)
         self.not_after = re.compile(rf"(?<!\s)\s{{0,3}}(?:{'|'.join(nums['not_victims_after'])})", re.IGNORECASE)
-        self.total_re = re.compile(rf"(?<![\d\s\u00a0\u202f.,])\d[\d\s\u00a0\u202f.,]{{0,15}}(?:\s?(?:million|millions|M))?(?:\s\w{{1,20}})?\s{{1,3}}(?:{'|'.join(nums['total_markers'])})\s{{1,3}}$", re.IGNORECASE)
-        self.all_re = re.compile(r"(?:\ball|\btous les|\btoutes les|\bl['’]ensemble des|\bchacun des|\beach of(?: the)?|\bevery)\s+$", re.IGNORECASE)
+        self.total_re = re.compile(rf"(?<![\d\s\u00a0\u202f.,])\d[\d\s\u00a0\u202f.,]{{0,15}}(?:\s?(?:{scale_alt}))?(?:\s\w{{1,20}})?\s{{1,3}}(?:{'|'.join(nums['total_markers'])})\s{{1,3}}$", re.IGNORECASE)
+        self.all_re = re.compile(rf"{_alt(cw['all_before'])}\s+$", re.IGNORECASE)
+        self.whole_re = re.compile(rf"{_alt(cw['whole_before'])}\s+$", re.IGNORECASE)
         approx = nums.get("approx_words", {})
         self.approx_words = {k.lower(): v for k, v in approx.items()}
         self.approx_re = re.compile(
-            rf"(?<![\w])(?:une?|a|about a|some|environ une?|près d['’]une?)\s+({'|'.join(sorted(approx, key=len, reverse=True))})(?:s)?(?![\w])",
+            rf"{_alt(cw['approx_articles'])}\s+({'|'.join(sorted(approx, key=len, reverse=True))})(?:s)?(?![\w])",
             re.IGNORECASE) if approx else None
-        self.pair_re = re.compile(r"[^.;\d]{0,40}?\b(?:à|to|pour|jusqu['’]à)\s+(?:\w+\s+)?\d", re.IGNORECASE)
+        self.pair_re = re.compile(rf"[^.;\d]{{0,40}}?{_alt(cw['pair_joiners'])}\s+(?:\w+\s+)?\d", re.IGNORECASE)
+        self.data_of = re.compile(rf"{_alt(cw['data_of_before'])}\s{{0,3}}(?:{_alt(cw['determiners'])}\s+)?$", re.IGNORECASE)
+        self.affected_after = re.compile(rf"^[^.;\d]{{0,40}}?{_alt(cw['affected_after'])}", re.IGNORECASE)
+        self.affected_before = re.compile(rf"{_alt(cw['affected_before'])}[^.;\d]{{0,30}}$", re.IGNORECASE)
+        self.actor_before = re.compile(rf"{_alt(cw['actor_before'])}[^.;\d]{{0,25}}$", re.IGNORECASE)
+        self.actor_after = re.compile(rf"^[^.;\d]{{0,50}}?{_alt(cw['actor_after'])}", re.IGNORECASE)
+        self.population_before = re.compile(rf"{_alt(cw['population_before'])}\s+(?:[^\s.;\d]{{1,20}}\s+){{0,3}}$", re.IGNORECASE)
+        self.population_after = re.compile(rf"^\s{{0,3}}{_alt(cw['population_after'])}", re.IGNORECASE)
+        self.statistic = re.compile(_alt(cw["statistic_cues"]), re.IGNORECASE)
+        self.period = re.compile(_alt(cw["statistic_periods"]), re.IGNORECASE)
+        self.recipient_verb = re.compile(_alt(cw["recipient_verbs"]), re.IGNORECASE)
+        # "e-mailed 40 students a spreadsheet": a sending verb right before a count of people
+        self.recipient_direct = re.compile(rf"{_alt(cw['recipient_direct_verbs'])}\s+$", re.IGNORECASE)
+        self.recipient_prep = re.compile(rf"{_alt(cw['recipient_prepositions'])}\s+(?:{_alt(cw['determiners'])}\s+)?$", re.IGNORECASE)
+        self.precaution = re.compile(rf"{_alt(cw['precaution_before'])}[^.;\d]{{0,30}}$", re.IGNORECASE)
+        self.non_victims = {n.lower() for n in c.get("non_victims", [])}
 
     # -- numbers ---------------------------------------------------------------
     def digits_value(self, m: re.Match, text: str) -> tuple[Optional[float], int]:
@@ -174,40 +263,40 @@ class CountsComponent:
         if not Doc.has_extension("victims"):
             Doc.set_extension("victims", default=None)
             Doc.set_extension("count_candidates", default=None)
+            Doc.set_extension("count_none_features", default=None)
 
+    # -- candidates --------------------------------------------------------------
     def candidates(self, doc: Doc) -> list[CountCandidate]:
         text, r = doc.text, self.rules
-        spans: list[tuple[int, int, float, int]] = []  # num_start, num_end(after scale), value, raw_end
+        spans: list[tuple[int, int, float, int, str]] = []  # num_start, num_end(after scale), value, raw_end, kind
         taken = []
         for m in _DIGITS.finditer(text):
             value, end = r.digits_value(m, text)
             if value is None:
                 continue
-            spans.append((m.start(), end, value, m.end()))
+            spans.append((m.start(), end, value, m.end(), "digits"))
             taken.append((m.start(), end))
         for m in r.words_re.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
                 continue
             phrase = m.group(0)
             low = phrase.lower().split()
-            if low[0] in ("un", "une", "a", "one") and len(low) == 1:
+            if len(low) == 1 and low[0] in r.one_words:
                 continue
             if all(w.lower() in r.nums["scales"] for w in low):
                 continue  # "des millions de" alone is vague, not a figure
             value = r.words_value(phrase)
             if value is None or value < 2:
                 continue
-            spans.append((m.start(), m.end(), float(value), m.end()))
-        approx_spans = set()
+            spans.append((m.start(), m.end(), float(value), m.end(), "words"))
         if r.approx_re is not None:
             for m in r.approx_re.finditer(text):
                 if any(s <= m.start() < e for s, e in taken):
                     continue
-                spans.append((m.start(), m.end(), float(r.approx_words[m.group(1).lower()]), m.end()))
-                approx_spans.add(m.start())
+                spans.append((m.start(), m.end(), float(r.approx_words[m.group(1).lower()]), m.end(), "approx_noun"))
         out = []
         sents = doc._.sent_bounds
-        for num_start, num_end, value, raw_end in spans:
+        for num_start, num_end, value, raw_end, kind in spans:
             if value != int(value) or value < 1:
                 continue
             value = int(value)
@@ -217,31 +306,46 @@ class CountsComponent:
                 continue
             if r.month_re.match(after) or r.month_before.search(before):
                 continue
-            if re.match(r"^[-–./:]\d", after) or re.search(r"[(+]\d*\s*$", before) or re.match(r"^\s*h\s*\d", after):
+            bracketed = bool(_BRACKET_OPEN.search(before)) and bool(_BRACKET_CLOSE.match(after))
+            if re.match(r"^[-–./:]\d", after) or re.search(r"\+\d*\s*$", before) or re.match(r"^\s*h\s*\d", after):
                 continue
+            if re.search(r"[(]\d*\s*$", before) and not bracketed:
+                continue  # "(514) 555-...": an area code
             if re.match(r"^(?:e|er|ère|re|ème|st|nd|rd|th)\b", after):
                 continue
             lo, hi = sentence_bounds(sents, num_start)
-            um = r.after_re.match(text, num_end)
-            unit, unit_class, end = None, None, num_end
+            unit_from = num_end
+            if bracketed:
+                unit_from = _BRACKET_CLOSE.match(text, num_end).end()
+            um = r.after_re.match(text, unit_from)
+            unit, unit_class, end, gap = None, None, num_end, 0
             if um:
-                key = um.group(1).lower()
+                key = um.group(2).lower()
                 unit, unit_class = r.unit_of.get(key, (None, None))
                 end = um.end()
-                if um.group(1)[:1].isupper() and not r.unit_case.get(key, False):
+                gap = len([w for w in um.group(1).split() if w.lower() not in r.filler_set])
+                if um.group(2)[:1].isupper() and not r.unit_case.get(key, False):
                     unit_class = None  # "4 Kids", "Les 7 Employés": a name, not a unit
-            else:
+            elif bracketed:
+                bm = r.unit_before_bracket.search(text[max(lo, num_start - 60):num_start])
+                if bm:
+                    unit, unit_class = r.unit_of.get(bm.group(1).lower(), (None, None))
+                    end = _BRACKET_CLOSE.match(text, num_end).end()
+            if unit_class is None and not um:
                 bm = r.before_re.search(text[max(lo, num_start - 120):num_start])
                 if bm:
                     unit, unit_class = r.unit_of.get(bm.group(1).lower(), (None, None))
             if unit_class in (None, "excluded"):
                 continue
-            if 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", text[num_start:raw_end]) and not um:
-                continue
+            if 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", text[num_start:raw_end]) and (not um or gap > 0):
+                continue  # a year ("2004 – 2010 and included patients"), not a count
             if (unit == "accounts" and r.reset_re.search(text[num_start:min(hi, end + 60)])) or r.reset_before.search(text[max(lo, num_start - 40):num_start]):
                 continue  # "a réinitialisé 20 000 comptes", "required all users to reset": a precaution, not victims
             if r.not_before.search(text[max(lo, num_start - 50):num_start]) or r.not_after.match(text, end):
-                continue  # recipients, complainants, suspects, a workforce: not the people affected
+                continue  # named roles that are not the people affected: "sent to", complainants, suspects, a workforce
+            clo, chi = clause_bounds(text, num_start, end, lo, hi, r.sent_break)
+            if r.period.search(text, clo, chi):
+                continue  # "over the past year, 28 million Canadians...": a count per period is a statistic
             qualifier, qstart = "exact", num_start
             pre = text[max(lo, num_start - 40):num_start]
             for q, rx in r.qual.items():
@@ -251,47 +355,146 @@ class CountsComponent:
                     break
             if qualifier == "exact" and r.or_more.match(text, end):
                 qualifier = "at_least"
-            if num_start in approx_spans:
-                qualifier = "approx"
-            out.append(CountCandidate(value, qstart, end, num_start, num_end, unit, unit_class, qualifier))
+            if kind == "approx_noun":
+                qualifier = "approx" if qualifier == "exact" else qualifier
+            c = CountCandidate(value, qstart, end, num_start, num_end, unit, unit_class, qualifier, kind=kind, gap=gap)
+            c.features["bracketed"] = 1.0 if bracketed else 0.0
+            out.append(c)
+        out.sort(key=lambda c: c.num_start)
+        out = self._dedupe(out)
         return out
 
-    def score(self, doc: Doc, cands: list[CountCandidate]) -> None:
+    def _dedupe(self, cands: list[CountCandidate]) -> list[CountCandidate]:
+        """A bracketed figure restating the one before it ("deux mille (2 000) clients") is one mention."""
+        keep: list[CountCandidate] = []
+        for c in cands:
+            prev = keep[-1] if keep else None
+            if prev is not None and c.features.get("bracketed") and prev.value == c.value and c.num_start - prev.num_end <= 4:
+                prev.end = max(prev.end, c.end)
+                continue
+            keep.append(c)
+        return keep
+
+    # -- features ----------------------------------------------------------------
+    def _main_orgs(self, doc: Doc) -> list[set]:
+        """Word sets of the organizations the text is most about (named in the title, or most often)."""
+        title_end = (doc._.meta or {}).get("title_end", 0) or 0
+        sents = doc._.sent_bounds or [(0, len(doc.text))]
+        lead_end = max(title_end, sents[min(1, len(sents) - 1)][1])
+        freq: dict[str, int] = {}
+        lead = []
+        for e in doc.ents:
+            if e.label_ != "ORG" or e.text.lower() in self.rules.non_victims:
+                continue
+            freq[e.text] = freq.get(e.text, 0) + 1
+            if e.start_char < lead_end:
+                lead.append(e.text)
+        top = sorted(freq, key=lambda k: -freq[k])[:1]
+        return [self._words(n) for n in set(lead) | set(top)]
+
+    @staticmethod
+    def _words(name: str) -> set:
+        return {w for w in re.findall(r"\w+", name.lower()) if len(w) >= 3}
+
+    def features(self, doc: Doc, cands: list[CountCandidate]) -> dict:
         text, r = doc.text, self.rules
-        sents = doc._.sent_bounds
-        lead_end = sents[min(2, len(sents) - 1)][1] if sents else 400
-        title_end = doc._.meta.get("title_end", 0) if doc._.meta else 0
+        sents = doc._.sent_bounds or [(0, len(text))]
+        lead_end = sents[min(2, len(sents) - 1)][1]
+        title_end = (doc._.meta or {}).get("title_end", 0) or 0
+        n = max(len(text), 1)
         freq: dict[int, int] = {}
         for c in cands:
             freq[c.value] = freq.get(c.value, 0) + 1
+        main = self._main_orgs(doc)
+        orgs = [e for e in doc.ents if e.label_ == "ORG" and e.text.lower() not in r.non_victims]
+        any_people = any(c.unit_class == "people" for c in cands)
+        lead_text = text[:max(lead_end, title_end)]
         for c in cands:
+            f = c.features
             lo, hi = sentence_bounds(sents, c.num_start)
             sentence = text[lo:hi]
-            s = 3.0 if c.unit_class == "people" else 2.0
-            if r.context.search(sentence) or r.breach.search(sentence):
-                s += 1.5
-            if c.num_start < max(lead_end, title_end):
-                s += 1.0
-            if r.old_re.search(text[max(lo, c.start - 60):c.start]):
-                s -= 3.0
-            elif r.pair_re.match(text, c.num_end):
-                s -= 2.0  # "de 2,9 millions à 4,2 millions": the first figure is the old one
-            if r.new_re.search(text[max(lo, c.start - 60):c.start]) or r.revision.search(sentence):
-                s += 1.0
-            if r.total_re.search(text[max(lo, c.start - 60):c.start]) or r.all_re.search(text[max(lo, c.start - 30):c.start]):
-                s -= 3.0  # "20,000 of its 1.7 million users": the second figure is the whole population
-            s += min(1.5, 0.5 * (freq[c.value] - 1))
-            c.score = s
+            clo, chi = clause_bounds(text, c.num_start, c.end, lo, hi, r.sent_break)
+            before = text[max(lo, c.start - 60):c.start]
+            after = text[c.end:min(hi, c.end + 80)]
+            f["people"] = 1.0 if c.unit_class == "people" else 0.0
+            f["unit_employees"] = 1.0 if c.unit == "employees" else 0.0
+            f["unit_accounts"] = 1.0 if c.unit == "accounts" else 0.0
+            for q in ("approx", "at_least", "up_to"):
+                f[f"qual_{q}"] = 1.0 if c.qualifier == q else 0.0
+            f["breach_sentence"] = 1.0 if (r.context.search(sentence) or r.breach.search(sentence)) else 0.0
+            f["in_title"] = 1.0 if c.num_start < title_end else 0.0
+            f["in_lead"] = 1.0 if c.num_start < max(lead_end, title_end) else 0.0
+            f["position"] = round(c.num_start / n, 3)
+            f["old_marker"] = 1.0 if r.old_re.search(text[max(lo, c.start - 60):c.start]) else 0.0
+            f["pair_first"] = 1.0 if r.pair_re.match(text, c.num_end) else 0.0
+            f["new_marker"] = 1.0 if (r.new_re.search(text[max(lo, c.start - 60):c.start]) or r.revision.search(sentence)) else 0.0
+            whole = bool(r.total_re.search(before) or r.all_re.search(text[max(lo, c.start - 30):c.start]))
+            if not whole and r.whole_re.search(text[max(lo, c.start - 15):c.start]):
+                # "of 62,000 customers, about 100 accounts": the first figure is the whole
+                whole = any(o is not c and c.end <= o.num_start <= c.end + 40 and o.num_start < hi for o in cands)
+            f["whole"] = 1.0 if whole else 0.0
+            f["freq"] = float(min(freq[c.value] - 1, 3))
+            f["log_value"] = round(math.log10(max(c.value, 1)), 3)
+            f["small"] = 1.0 if c.value < 10 else 0.0
+            f["rounded"] = 1.0 if c.value >= 100 and significant_digits(c.value) <= 2 else 0.0
+            f["rounded_of_other"] = 1.0 if any(rounds_to(c.value, o.value) for o in cands) else 0.0
+            f["precise_of_other"] = 1.0 if any(rounds_to(o.value, c.value) for o in cands) else 0.0
+            clause_before = text[clo:c.start]
+            recipient = bool(r.recipient_prep.search(text[max(clo, c.start - 20):c.start]) and r.recipient_verb.search(clause_before))
+            recipient = recipient or (c.unit_class == "people" and bool(r.recipient_direct.search(text[max(clo, c.start - 20):c.start])))
+            f["not_victims"] = 1.0 if recipient else 0.0
+            f["actor"] = 1.0 if (r.actor_before.search(text[max(clo, c.start - 40):c.start]) or r.actor_after.match(text[c.end:chi])) else 0.0
+            f["population"] = 1.0 if (whole or r.population_before.search(text[max(clo, c.start - 50):c.start])
+                                      or r.population_after.match(text[c.end:chi])) else 0.0
+            f["statistic"] = 1.0 if r.statistic.search(text[clo:chi]) else 0.0
+            f["precaution"] = 1.0 if ((c.unit == "accounts" and r.reset_re.search(text[c.num_start:min(hi, c.end + 60)]))
+                                      or r.precaution.search(text[max(lo, c.start - 40):c.start])) else 0.0
+            other = False
+            for e in orgs:
+                if clo <= e.start_char < chi and not (c.start <= e.start_char < c.end):
+                    words = self._words(e.text)
+                    acronym = e.text.isupper() and e.text in lead_text
+                    if words and not acronym and not any(words & m for m in main):
+                        other = True
+                        break
+            f["other_org"] = 1.0 if other else 0.0
+            f["data_of"] = 1.0 if r.data_of.search(text[max(lo, c.start - 45):c.start]) else 0.0
+            f["affected"] = 1.0 if (r.affected_after.match(after) or r.affected_before.search(text[max(lo, c.start - 45):c.start])) else 0.0
+            f["year_like"] = 1.0 if 1900 <= c.value <= 2100 else 0.0
+            f["gap_words"] = float(min(c.gap, 3))
+            f["spelled"] = 1.0 if c.kind in ("words", "approx_noun") else 0.0
+            f.setdefault("bracketed", 0.0)
+            f["records_no_people"] = 1.0 if c.unit_class == "records" and not any_people else 0.0
+            f["wrong_group"] = max(f[k] for k in WRONG_GROUP)
+            f["old_figure"] = max(f["old_marker"], f["pair_first"])
+            f["victim_cue"] = max(f["data_of"], f["affected"])
+            for k in NONE_FEATURES:
+                f[k] = 0.0
+        vague = 0.0
+        if r.vague is not None:
+            for m in r.vague.finditer(text):
+                if r.unit_of.get(m.group(1).lower(), (None, None))[1] == "people":
+                    vague = 1.0
+                    break
+        return {"none": 1.0, "none_vague": vague,
+                "none_people_cands": 1.0 if any(c.unit_class == "people" for c in cands) else 0.0}
+
+    def score(self, doc: Doc, cands: list[CountCandidate]) -> float:
+        """Score every candidate; return the score of "none"."""
+        w = weights()["features"]
+        none_f = self.features(doc, cands)
+        doc._.count_none_features = none_f
+        for c in cands:
+            c.score = round(sum(w.get(k, 0.0) * c.features.get(k, 0.0) for k in FEATURES), 4)
+        return sum(w.get(k, 0.0) * none_f.get(k, 0.0) for k in FEATURES)
 
     def __call__(self, doc: Doc) -> Doc:
         cands = self.candidates(doc)
-        self.score(doc, cands)
+        none_score = self.score(doc, cands)
         doc._.count_candidates = cands
         best = None
         for c in cands:
-            if c.score < 3.0:
-                continue
-            if best is None or c.score > best.score:
+            if c.score > none_score and (best is None or c.score > best.score):
                 best = c
         if best is not None:
             # a qualifier stated on another mention of the same figure ("about 5,000") counts
