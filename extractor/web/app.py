@@ -1,0 +1,128 @@
+"""`incidents serve`: the store in datasette, read-only, with generated metadata and our own pages (plugin.py).
+
+``build_datasette(db, lang)`` returns a configured ``datasette.app.Datasette``; ``serve(...)`` runs it with uvicorn.
+datasette is an optional dependency (``pip install 'incidents-extractor[web]'``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError, StoreError
+
+TEXT = {
+    "fr": {
+        "title": "Incidents de confidentialité",
+        "description": "Fuites de données et incidents de confidentialité extraits d'articles en français et en anglais.",
+        "links": "Graphiques · fil Atom",
+        "v_incidents": ("Incidents", "Un incident par ligne : organisation, personnes touchées, types de données, "
+                                     "autorités avisées, premier et dernier article."),
+        "v_reports": ("Articles", "Un article (rapport) par ligne : source, langue, date, organisation, nombre."),
+        "v_incident_data_types": ("Incidents × type de données", "Une ligne par incident et type de données."),
+        "v_incident_agencies": ("Incidents × autorité", "Une ligne par incident et autorité avisée ou enquêtant."),
+        "documents": ("Documents", "Le texte de chaque article ; recherche plein texte sans accents."),
+        "codes": ("Codes", "Libellés français et anglais des codes de types de données et d'autorités."),
+        "latest": "Derniers incidents", "largest": "Plus grands incidents (personnes touchées)",
+        "cai_opc": "Incidents signalés à la CAI ou au CPVP", "revised": "Nombres révisés à la hausse",
+        "unattached": "Articles non rattachés à un incident", "search": "Recherche dans les articles",
+    },
+    "en": {
+        "title": "Privacy incidents",
+        "description": "Data breaches and privacy incidents extracted from French and English articles.",
+        "links": "Charts · Atom feed",
+        "v_incidents": ("Incidents", "One incident per row: organization, people affected, data types, "
+                                     "authorities told, first and latest report."),
+        "v_reports": ("Reports", "One article (report) per row: source, language, date, organization, count."),
+        "v_incident_data_types": ("Incidents × data type", "One row per incident and data type."),
+        "v_incident_agencies": ("Incidents × authority", "One row per incident and authority told or investigating."),
+        "documents": ("Documents", "Each article's text; full-text search with accents folded."),
+        "codes": ("Codes", "French and English labels of the data-type and authority codes."),
+        "latest": "Latest incidents", "largest": "Largest incidents (people affected)",
+        "cai_opc": "Incidents the CAI or the OPC was told of", "revised": "Counts revised upward",
+        "unattached": "Reports not attached to an incident", "search": "Search the articles",
+    },
+}
+HIDDEN = ["meta", "embeddings", "alerts", "alert_deliveries", "incident_keys", "feeds", "items"]
+
+
+def metadata(db_name: str, lang: str = "en") -> dict:
+    """datasette metadata: titles and descriptions in ``lang`` (and the other language below), facets, queries."""
+    t, other = TEXT[lang], TEXT["en" if lang == "fr" else "fr"]
+    cols = (f"id, organization, acronym, victims, victims_qualifier, data_types_{lang} AS data_types, "
+            f"agencies_{lang} AS agencies, first_seen, last_seen, languages, report_count")
+
+    def table(name: str, **extra) -> dict:
+        return {"title": t[name][0], "description": f"{t[name][1]} — {other[name][1]}", **extra}
+
+    tables = {
+        "v_incidents": table("v_incidents", sort_desc="first_seen", facets=[
+            "organization", {"array": "data_type_codes"}, {"array": "agency_codes"}, {"array": "language_codes"},
+            "month", {"array": "source_kinds"}]),
+        "v_reports": table("v_reports", sort_desc="published",
+                           facets=["organization", "language", "month", "source_kind"]),
+        "v_incident_data_types": table("v_incident_data_types", facets=["code", "month"]),
+        "v_incident_agencies": table("v_incident_agencies", facets=["code", "role", "month"]),
+        "documents": table("documents", fts_table="documents_fts", fts_pk="id", sort_desc="published",
+                           facets=["language", "publisher"]),
+        "codes": table("codes", facets=["kind"]),
+    }
+    for name in HIDDEN:
+        tables[name] = {"hidden": True}
+    queries = {
+        "latest_incidents": {"title": t["latest"], "sql": f"SELECT {cols} FROM v_incidents "
+                                                          "ORDER BY first_seen DESC, id LIMIT 100"},
+        "largest_by_victims": {"title": t["largest"], "sql": f"SELECT {cols} FROM v_incidents WHERE victims IS NOT "
+                                                              "NULL ORDER BY victims DESC, id LIMIT 100"},
+        "told_cai_or_opc": {"title": t["cai_opc"], "sql": (
+            f"SELECT {cols} FROM v_incidents WHERE id IN (SELECT incident_id FROM v_incident_agencies "
+            "WHERE code IN ('CAI', 'OPC')) ORDER BY first_seen DESC, id")},
+        "counts_revised_upward": {"title": t["revised"], "sql": (
+            "SELECT t.incident_id, i.organization, t.at, json_extract(t.detail_json, '$.from') AS from_count, "
+            "json_extract(t.detail_json, '$.to') AS to_count FROM timeline t JOIN v_incidents i ON i.id = t.incident_id "
+            "WHERE t.kind = 'count_revised' AND json_extract(t.detail_json, '$.from') IS NOT NULL "
+            "AND json_extract(t.detail_json, '$.to') > json_extract(t.detail_json, '$.from') ORDER BY t.at DESC")},
+        "reports_not_attached": {"title": t["unattached"], "sql": (
+            "SELECT report_id, source_id, is_incident, title, url, language, published FROM v_reports "
+            "WHERE incident_id IS NULL ORDER BY published DESC")},
+        "search_documents": {"title": t["search"], "sql": (
+            "SELECT d.id, d.title, d.language, d.published, snippet(documents_fts, 1, '[', ']', '…', 16) AS extract "
+            "FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid WHERE documents_fts MATCH :q "
+            "ORDER BY rank LIMIT 100")},
+    }
+    links = '<a href="/-/charts">{0}</a> · <a href="/-/feed.atom">Atom</a>'.format(t["links"].split(" · ")[0])
+    return {
+        "title": t["title"],
+        "description_html": f"<p>{t['description']}</p><p>{other['description']}</p><p>{links}</p>",
+        "plugins": {"incidents-web": {"lang": lang, "database": db_name}},
+        "databases": {db_name: {"title": t["title"], "description": f"{t['description']} — {other['description']}",
+                                "tables": tables, "queries": queries}},
+    }
+
+
+def build_datasette(db: Path, lang: str = "en"):
+    try:
+        from datasette.app import Datasette
+        from datasette.plugins import pm
+    except ImportError:
+        raise InputError("`incidents serve` needs datasette: pip install 'incidents-extractor[web]'") from None
+    from . import plugin
+    from ..store import Store
+
+    if lang not in TEXT:
+        raise InputError(f"--lang must be fr or en, not {lang!r}")
+    db = Path(db)
+    Store(db, create=False, readonly=True).close()  # one clear line for a missing, foreign, old or newer file
+    if db.with_name(db.name + "-wal").exists():
+        raise StoreError(f"{db} has a -wal file (a writer is open): serve reads the file as immutable; "
+                         "stop the ingest or run `incidents status --db FILE` once to checkpoint it")
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="incidents-web")
+    return Datasette(immutables=[str(db)], metadata=metadata(db.stem, lang),
+                     settings={"default_page_size": 50, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500})
+
+
+def serve(db: Path, host: str = "127.0.0.1", port: int = 8001, lang: str = "en") -> None:
+    import uvicorn
+
+    ds = build_datasette(db, lang)
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

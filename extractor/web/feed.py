@@ -1,0 +1,78 @@
+"""The Atom feed of incidents: one entry per incident, newest change first.
+
+The entry id is built from the incident id only (a tag URI), so it is the same on every run; ``updated`` is the
+incident's ``updated_at``, which the incident repository changes only when the incident's best values or
+reports (and so its timeline) change.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from typing import Optional
+from xml.etree import ElementTree as ET
+
+from ..views import label
+
+ATOM = "http://www.w3.org/2005/Atom"
+TAG = "tag:incidents-extractor,2025:"
+TEXT = {
+    "fr": {"title": "Incidents de confidentialité", "victims": "personnes touchées", "data": "Données",
+           "agencies": "Autorités avisées", "reports": "articles"},
+    "en": {"title": "Privacy incidents", "victims": "people affected", "data": "Data",
+           "agencies": "Authorities told", "reports": "reports"},
+}
+
+
+def _rfc3339(value: Optional[str]) -> str:
+    if not value:
+        return "1970-01-01T00:00:00Z"
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return "1970-01-01T00:00:00Z"
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def entry_id(incident_id: str) -> str:
+    return TAG + incident_id
+
+
+def atom(conn: sqlite3.Connection, lang: str = "en", base_url: str = "", limit: int = 500) -> bytes:
+    """The feed as UTF-8 XML bytes."""
+    t = TEXT[lang]
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = t["title"]
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = TAG + "feed:" + lang
+    rows = conn.execute(
+        "SELECT id, organization, acronym, victims, victims_qualifier, data_type_codes, agency_codes, report_count, "
+        "first_seen, created_at, updated_at FROM v_incidents ORDER BY updated_at DESC, id LIMIT ?", (limit,)).fetchall()
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = _rfc3339(max((r[10] for r in rows), default=None))
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    ET.SubElement(author, f"{{{ATOM}}}name").text = "incidents-extractor"
+    if base_url:
+        ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=base_url.rstrip("/") + "/-/feed.atom")
+    import json
+
+    for iid, org, acronym, victims, qual, dts, ags, nrep, first, created, updated in rows:
+        e = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        name = org or iid
+        head = name + (f" ({acronym})" if acronym else "")
+        if victims is not None:
+            head += f" — {int(victims):,} {t['victims']}"
+        ET.SubElement(e, f"{{{ATOM}}}title").text = head
+        ET.SubElement(e, f"{{{ATOM}}}id").text = entry_id(iid)
+        ET.SubElement(e, f"{{{ATOM}}}published").text = _rfc3339(created)
+        ET.SubElement(e, f"{{{ATOM}}}updated").text = _rfc3339(updated)
+        if base_url:
+            ET.SubElement(e, f"{{{ATOM}}}link", rel="alternate", href=f"{base_url.rstrip('/')}/-/incident/{iid}")
+        data = ", ".join(label("data_type", c, lang) for c in json.loads(dts or "[]"))
+        agencies = ", ".join(label("agency", c, lang) for c in json.loads(ags or "[]"))
+        summary = f"{t['data']}: {data or '—'}. {t['agencies']}: {agencies or '—'}. {nrep} {t['reports']}."
+        ET.SubElement(e, f"{{{ATOM}}}summary").text = summary
+        for c in json.loads(dts or "[]"):
+            ET.SubElement(e, f"{{{ATOM}}}category", term=c, label=label("data_type", c, lang))
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
