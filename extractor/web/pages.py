@@ -138,6 +138,26 @@ def count_timeline_svg(points: list[tuple[str, int]], title: str) -> str:
             f'stroke-width="2"/>{dots}</svg>')
 
 
+def _event_text(kind: str, detail_json: str, lang: str) -> str:
+    """A timeline change in words (the raw JSON as a tooltip)."""
+    try:
+        d = json.loads(detail_json)
+    except ValueError:
+        return escape(detail_json)
+    if kind == "count_revised":
+        text = f'{d.get("from") if d.get("from") is not None else "—"} → {d.get("to")}'
+    elif kind in ("data_type_added", "agency_added"):
+        text = label("data_type" if kind == "data_type_added" else "agency", str(d.get("code")), lang)
+    elif kind == "first_seen":
+        text = f'{d.get("organization") or ""} · {d.get("count") if d.get("count") is not None else "—"} · ' \
+               f'{d.get("language") or ""}'
+    elif kind == "report_added":
+        text = f'{d.get("language") or ""} {d.get("kind") or ""} {d.get("url") or ""}'
+    else:
+        text = detail_json
+    return f'<span title="{escape(detail_json)}">{escape(text)}</span>'
+
+
 def incident_html(conn: sqlite3.Connection, incident_id: str, lang: str = "en") -> Optional[str]:
     t = UI[lang]
     iid = _resolve(conn, incident_id)
@@ -154,7 +174,7 @@ def incident_html(conn: sqlite3.Connection, incident_id: str, lang: str = "en") 
         ev = _best_evidence(conn, best, "victims")
         ev_html = f' — {t["evidence"]}: «<q id="best-victims-evidence">{escape(ev["text"])}</q>»' if ev else ""
         rows.append((t["victims"], f'<span id="best-victims">{int(inc["victims"]):,}</span> '
-                                   f'{escape(inc["victims_qualifier"] or "")} {escape(inc["victims_unit"] or "")}{ev_html}'))
+                                   f'{escape((inc["victims_qualifier"] or "").replace("_", " "))} {escape(inc["victims_unit"] or "")}{ev_html}'))
     dts = [label("data_type", d["code"], lang) for d in best.get("data_types") or []]
     ags = [label("agency", a["code"], lang) for a in best.get("agencies") or []]
     rows.append((t["data_types"], escape(", ".join(dts)) or t["none"]))
@@ -168,13 +188,14 @@ def incident_html(conn: sqlite3.Connection, incident_id: str, lang: str = "en") 
     events = conn.execute("SELECT at, kind, detail_json, report_id FROM timeline WHERE incident_id=? ORDER BY id",
                           (iid,)).fetchall()
     tl = "".join(f'<tr class="event event-{escape(k)}"><td>{escape(a or "")}</td><td>{escape(k)}</td>'
-                 f'<td>{escape(d)}</td><td>{r if r is not None else ""}</td></tr>' for a, k, d, r in events)
+                 f'<td>{_event_text(k, d, lang)}</td><td>{r if r is not None else ""}</td></tr>'
+                 for a, k, d, r in events)
     points = []
     for a, k, d, _r in events:
-        if k == "count_revised":
-            to = json.loads(d).get("to")
-            if isinstance(to, (int, float)):
-                points.append((a or "", int(to)))
+        detail = json.loads(d)
+        value = detail.get("to") if k == "count_revised" else detail.get("count") if k == "first_seen" else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            points.append((a or "", int(value)))
     reports = conn.execute(
         "SELECT r.id, r.record_json, d.text, d.title, d.url, d.language, d.published FROM incident_reports ir "
         "JOIN reports r ON r.id = ir.report_id JOIN documents d ON d.id = r.document_id WHERE ir.incident_id=? "
@@ -207,6 +228,10 @@ def chart_counts(conn: sqlite3.Connection, kind: str, lang: str = "en") -> list[
     return [(label(view[1], c, lang), n) for c, n in rows]
 
 
+def _short(text: str, n: int = 38) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def chart_svg(conn: sqlite3.Connection, kind: str, lang: str = "en") -> str:
     """A horizontal bar chart (one bar per month, data type or authority) as standalone SVG."""
     t = UI[lang]
@@ -220,7 +245,7 @@ def chart_svg(conn: sqlite3.Connection, kind: str, lang: str = "en") -> str:
         y = 30 + i * bar_h
         w = max(1.0, (width - left - 50) * n / top)
         bars.append(f'<g class="bar"><text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end">'
-                    f'{escape(str(name))[:40]}</text><rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" '
+                    f'{escape(_short(str(name)))}</text><rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{bar_h - 6}" '
                     f'fill="#1a5fb4"><title>{escape(str(name))}: {n}</title></rect>'
                     f'<text x="{left + w + 4:.1f}" y="{y + 15}" font-size="12">{n}</text></g>')
     return (f'<svg class="chart chart-{kind}" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
