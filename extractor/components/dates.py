@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -155,6 +156,7 @@ def weights() -> dict:
     return {role: data["roles"][role]["features"] for role in ROLES}
 
 
+@lru_cache(maxsize=4096)
 def _parse_explicit(lang: str, day: int, month: int, year: int) -> Optional[date]:
     """An explicit calendar day, resolved by dateparser (validates the day for its month)."""
     import dateparser
@@ -327,13 +329,14 @@ class DatesComponent:
         published = meta.get("published") if meta.get("published_precision", "day") == "day" else None
         sents = doc._.sent_bounds or [(0, len(text))]
         cues_ = _Cues(text, r)
-        values = [p.value for p, _ in cands]
-        distinct = sorted(set(values))
+        values = Counter(p.value for p, _ in cands)
+        distinct = sorted(values)
         n = max(len(text), 1)
         for p, m in cands:
             s, e = p.start, p.end
             lo, hi = sentence_bounds(sents, s)
-            hi = min(hi, len(text))
+            # only a window around the date matters: a sentence of 100,000 characters costs no more
+            lo, hi = max(lo, s - 2 * BEFORE - 200), min(hi, len(text), e + 2 * AFTER + 200)
             cl, ch = clause_bounds(text, s, e, lo, hi, r.breaks)
             # "Le 26 août, le personnel a envoyé...", "On May 2, staff sent...": a date opening its sentence
             # dates the sentence's main verb, further away than a date inside a clause would
@@ -351,9 +354,9 @@ class DatesComponent:
                 after_hi = sub.start()
             after = list(cues_.roles_in(e, after_hi))
             in_sentence = {c[2] for c in cues_.roles_in(lo, hi)}
-            line_lo = text.rfind("\n", 0, s) + 1
-            line_hi = text.find("\n", e)
-            line_hi = len(text) if line_hi < 0 else line_hi
+            line_lo = text.rfind("\n", max(0, s - 700), s) + 1 or max(0, s - 700)
+            line_hi = text.find("\n", e, e + 700)
+            line_hi = min(len(text), e + 700) if line_hi < 0 else line_hi
             line = text[line_lo:line_hi]
 
             def fam(name, b, a, lo_=cl, hi_=ch):
@@ -370,8 +373,8 @@ class DatesComponent:
                 # right after ("Monday said"): "occurred on May 2, the city said" dates the occurrence
                 "procedure": fam("procedure", 100, 25),
                 "report": fam("report", 60, 15),
-                "caption": float(bool(list(cues_.family_in("caption", line_lo, line_hi))) and len(line) < 700),
-                "header": float(bool(list(cues_.family_in("header", max(line_lo, s - 30), s)))
+                "caption": float(len(line) < 700 and next(cues_.family_in("caption", line_lo, line_hi), None) is not None),
+                "header": float(next(cues_.family_in("header", max(line_lo, s - 30), s), None) is not None
                                 or len(line.strip()) <= (e - s) + 25),
                 "cross_reference": fam("cross_reference", 80, 40, lo, hi),
                 "approx": float(bool(r.approx.search(text, max(0, s - 30), s))),
@@ -384,7 +387,7 @@ class DatesComponent:
                 "position": s / n,
                 "earliest": float(len(distinct) > 1 and p.value == distinct[0]),
                 "latest": float(len(distinct) > 1 and p.value == distinct[-1]),
-                "repeated": min(values.count(p.value) - 1, 2) / 2.0,
+                "repeated": min(values[p.value] - 1, 2) / 2.0,
                 "initial": float(initial),
             }
             # the nearest cue before the date, a verb before a nearer noun; a reporting or court word nearer than
