@@ -190,3 +190,70 @@ def test_home_facet_search_incident_and_chart(served, browser):
     parsed = feedparser.parse(body)
     assert not parsed.bozo and len(parsed.entries) == conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
     assert any(_fold("Air Canada") in _fold(e.title) for e in parsed.entries)
+
+
+def test_serve_app_in_process_metadata_queries_and_errors(tmp_path):
+    """Without a browser: the generated metadata, every canned query, our routes, and one-line errors."""
+    pytest.importorskip("datasette")
+    import asyncio
+
+    from extractor.errors import ExtractorError
+    from extractor.web.app import build_datasette, metadata
+    from test_views import fill
+
+    db = tmp_path / "inproc.db"
+    fill(db)
+    ds = build_datasette(db, "fr")
+
+    async def run():
+        home = await ds.client.get("/")
+        assert home.status_code == 200 and "Incidents de confidentialité" in home.text and "Privacy" not in home.text.split("<h1")[0]
+        for q in metadata("inproc", "fr")["databases"]["inproc"]["queries"]:
+            r = await ds.client.get(f"/inproc/{q}.json?_shape=array&q=fictive")
+            assert r.status_code == 200, (q, r.text[:300])
+        rows = (await ds.client.get("/inproc/told_cai_or_opc.json?_shape=array")).json()
+        assert len(rows) == 1 and rows[0]["id"].startswith("inc-")
+        page = await ds.client.get(f"/-/incident/{rows[0]['id']}")
+        assert page.status_code == 200 and "<mark" in page.text and 'lang="fr"' in page.text
+        assert (await ds.client.get("/-/incident/inc-nope")).status_code == 404
+        svg = await ds.client.get("/-/chart/authority.svg?lang=en")
+        assert svg.headers["content-type"].startswith("image/svg+xml") and "Commission" in svg.text
+        atom = await ds.client.get("/-/feed.atom")
+        assert atom.status_code == 200 and "<entry>" in atom.text
+        table = await ds.client.get("/inproc/v_incidents.json?_facet_array=agency_codes&_shape=objects")
+        facets = table.json()["facet_results"]
+        assert {v["value"] for v in facets["agency_codes"]["results"]} == {"CAI", "OPC"}
+
+    asyncio.run(run())
+    with pytest.raises(ExtractorError):
+        build_datasette(tmp_path / "missing.db")
+    with pytest.raises(ExtractorError):
+        build_datasette(db, "de")
+    r = subprocess.run([sys.executable, "-c", "from extractor.cli import main; main()", "serve", "--db",
+                        str(tmp_path / "missing.db")], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_serve_reads_a_live_store_read_only(tmp_path):
+    pytest.importorskip("datasette")
+    import asyncio
+
+    from extractor.store import Store
+    from extractor.web.app import build_datasette
+    from test_views import fill
+
+    db = tmp_path / "live.db"
+    fill(db)
+    ds = build_datasette(db, "en")  # no writer: immutable
+    assert not ds.get_database("live").is_mutable
+    assert asyncio.run(ds.client.get("/live/v_reports.json")).status_code == 200
+    with Store(db) as writer:  # an open writer (a -wal file): read-only mode, commits show up
+        assert db.with_name("live.db-wal").exists()
+        ds = build_datasette(db, "en")
+        assert ds.get_database("live").is_mutable  # datasette's word for "opened with mode=ro"
+        r = asyncio.run(ds.client.get("/live/v_incidents.json?_shape=array"))
+        assert r.status_code == 200 and len(r.json()) == 1
+        with writer.transaction() as conn:
+            conn.execute("DELETE FROM incident_keys")
+        r = asyncio.run(ds.client.get("/live/incident_keys.json?_shape=array"))
+        assert r.status_code == 200 and r.json() == []

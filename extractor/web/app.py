@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError, StoreError
+from ..errors import InputError
 
 TEXT = {
     "fr": {
@@ -112,12 +112,13 @@ def build_datasette(db: Path, lang: str = "en"):
         raise InputError(f"--lang must be fr or en, not {lang!r}")
     db = Path(db)
     Store(db, create=False, readonly=True).close()  # one clear line for a missing, foreign, old or newer file
-    if db.with_name(db.name + "-wal").exists():
-        raise StoreError(f"{db} has a -wal file (a writer is open): serve reads the file as immutable; "
-                         "stop the ingest or run `incidents status --db FILE` once to checkpoint it")
     if not pm.is_registered(plugin):
         pm.register(plugin, name="incidents-web")
-    return Datasette(immutables=[str(db)], metadata=metadata(db.stem, lang),
+    # Immutable (no lock, no -shm, every page cached) when no writer is open; with a -wal file (an ingest is
+    # running) read-only mode instead, so that the view sees each commit. datasette writes to neither.
+    live = db.with_name(db.name + "-wal").exists()
+    files = {"files": [str(db)]} if live else {"immutables": [str(db)]}
+    return Datasette(**files, metadata=metadata(db.stem, lang),
                      settings={"default_page_size": 50, "sql_time_limit_ms": 3000, "facet_time_limit_ms": 500})
 
 
