@@ -7,6 +7,7 @@ reports (and so its timeline) change.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timezone
 from typing import Optional
@@ -55,8 +56,6 @@ def atom(conn: sqlite3.Connection, lang: str = "en", base_url: str = "", limit: 
     ET.SubElement(author, f"{{{ATOM}}}name").text = "incidents-extractor"
     if base_url:
         ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=base_url.rstrip("/") + "/-/feed.atom")
-    import json
-
     for iid, org, acronym, victims, qual, dts, ags, nrep, first, created, updated in rows:
         e = ET.SubElement(feed, f"{{{ATOM}}}entry")
         name = org or iid
