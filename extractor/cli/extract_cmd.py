@@ -13,6 +13,7 @@ import typer
 from ..errors import InputError
 from ..sources import read_docs_jsonl, read_source
 from .app import app
+from .options import OptionalOutputOpt, PrettyOpt
 
 
 @app.command()
@@ -23,8 +24,8 @@ def extract(
     docs: Optional[Path] = typer.Option(
         None, "--docs", help='A JSONL file of documents {"id", "url", "text" or "html", "title", "published", "language"} (- for stdin).'
     ),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write records here (JSONL) instead of standard output."),
-    pretty: bool = typer.Option(False, "--pretty", help="Indented JSON instead of one line per record."),
+    output: OptionalOutputOpt = None,
+    pretty: PrettyOpt = False,
     language: Optional[str] = typer.Option(None, "--language", "-l", help="Force the language (fr or en) instead of detecting it."),
     published: Optional[str] = typer.Option(None, "--published", help="Publication date (YYYY-MM-DD or YYYY-MM) for a single article."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, max=256, help="Documents per nlp.pipe batch."),

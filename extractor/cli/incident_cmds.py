@@ -10,8 +10,7 @@ import typer
 
 from ..errors import InputError
 from .app import app
-
-DbOpt = Annotated[Path, typer.Option("--db", metavar="FILE", help="SQLite database file.")]
+from .options import DEFAULT_DB, DbOpt
 
 
 def _open(db: Path, create: bool = False):
@@ -35,11 +34,12 @@ def _open(db: Path, create: bool = False):
 )
 def import_cmd(
     records: Annotated[Path, typer.Argument(metavar="RECORDS.jsonl", help="Record JSON lines ('-' for stdin).")],
-    db: DbOpt = Path("incidents.db"),
+    db: DbOpt = DEFAULT_DB,
 ) -> None:
     import sys
 
     from ..merge import import_record
+    from ..queries import incident_ids
 
     if str(records) == "-":
         lines = sys.stdin.read().splitlines()
@@ -82,7 +82,7 @@ def import_cmd(
                 stored += 1
                 if iid:
                     attached += 1
-            incidents = {r[0] for r in conn.execute("SELECT id FROM incidents")}
+            incidents = incident_ids(conn)
     typer.echo(f"imported {stored} records, {attached} incident reports; {len(incidents)} incidents in {db}")
 
 
@@ -99,7 +99,7 @@ def _fmt_count(v: dict) -> str:
                           "  incidents show inc-0123456789abcdef --db incidents.db\n\n  incidents show ID --json")
 def show_cmd(
     incident_id: Annotated[str, typer.Argument(metavar="ID")],
-    db: DbOpt = Path("incidents.db"),
+    db: DbOpt = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="The incident as JSON (the export schema).")] = False,
 ) -> None:
     from ..merge import get_incident
@@ -163,7 +163,7 @@ def show_cmd(
 def merge_cmd(
     first: Annotated[str, typer.Argument(metavar="ID")],
     second: Annotated[str, typer.Argument(metavar="ID")],
-    db: DbOpt = Path("incidents.db"),
+    db: DbOpt = DEFAULT_DB,
 ) -> None:
     from ..merge import merge_incidents
 
@@ -179,7 +179,7 @@ def merge_cmd(
 def split_cmd(
     incident_id: Annotated[str, typer.Argument(metavar="ID")],
     report: Annotated[str, typer.Argument(metavar="REPORT")],
-    db: DbOpt = Path("incidents.db"),
+    db: DbOpt = DEFAULT_DB,
 ) -> None:
     from ..merge import split_report
 
@@ -191,7 +191,7 @@ def split_cmd(
 
 @app.command("rematch", help="Run automatic matching again over every incident report (after a gazetteer or "
                              "matcher update). Manual merges and splits are kept.\n\n  incidents rematch --db incidents.db")
-def rematch_cmd(db: DbOpt = Path("incidents.db")) -> None:
+def rematch_cmd(db: DbOpt = DEFAULT_DB) -> None:
     from ..merge import rematch
 
     with _open(db) as store:
