@@ -1,6 +1,8 @@
 """`incidents`: a thin command-line layer over the library. No extraction logic lives here.
 
-Each module below registers its verbs on the shared Typer ``app``.
+Each module below registers its verbs on the shared Typer ``app``. Verbs of packages built on the library
+(the scheduled job's ``ingest``, in pipelines/cli.py) register themselves from their side, found through the
+``incidents.commands`` entry point group: the library never imports them.
 """
 
 from __future__ import annotations
@@ -20,11 +22,36 @@ import typer
 
 # Command modules: importing one registers its verbs.
 from . import extract_cmd  # noqa: E402,F401  extract, schema
-from . import store_cmds  # noqa: E402,F401  ingest, export, status
+from . import store_cmds  # noqa: E402,F401  export, status (ingest: pipelines/cli.py)
 from . import eval_cmd  # noqa: E402,F401  eval
 from . import incident_cmds  # noqa: E402,F401  import, show, merge, split, rematch
 from . import backfill_cmd  # noqa: E402,F401  backfill
 from . import serve_cmd, feed_cmd, alert_cmds  # noqa: E402,F401  serve, feed, alert (docs/VIEW.md)
+
+
+PLUGIN_GROUP = "incidents.commands"
+JOB_VERBS = ("ingest",)  # registered by the job package (pipelines), when it is installed
+
+
+def load_command_plugins() -> None:
+    """Let installed packages add their verbs: each entry point of PLUGIN_GROUP is a ``register(app)``."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=PLUGIN_GROUP):
+        try:
+            register = ep.load()
+        except ModuleNotFoundError as err:  # the package itself is absent here; any other broken import fails
+            if err.name != ep.module.split(".")[0]:
+                raise
+            continue
+        register(app)
+
+
+def _check_job_verb(argv: list[str]) -> None:
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    if verb in JOB_VERBS and not any(c.name == verb for c in app.registered_commands):
+        raise click.UsageError(f"`{verb}` is the scheduled job's verb: it needs the job package (pipelines), "
+                               f"installed with incidents-extractor")
 
 
 def _terminate_as_interrupt() -> None:
@@ -48,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         from .. import settings
 
         settings.all_settings()  # a bad $INCIDENTS_SETTINGS fails here, in one line, whatever the verb
+        load_command_plugins()
+        _check_job_verb(sys.argv[1:] if argv is None else list(argv))
         rv = app(args=argv, standalone_mode=False)
     except ExtractorError as err:
         print(f"incidents: error: {err}", file=sys.stderr)
