@@ -121,6 +121,8 @@ def test_home_facet_search_incident_and_chart(served, browser):
     drv.get(base + "/")
     assert "Privacy incidents" in drv.title
     assert drv.find_element(By.LINK_TEXT, "Charts")
+    chart = drv.find_element(By.CSS_SELECTOR, 'img[src^="/-/chart/month.svg"]')
+    assert drv.execute_script("return arguments[0].complete && arguments[0].naturalWidth", chart) > 0
     drv.save_screenshot(str(tmp / "home.png"))
     # facet: incidents the CAI was told of
     drv.get(f"{base}/{name}/v_incidents")

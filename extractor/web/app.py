@@ -92,7 +92,8 @@ def metadata(db_name: str, lang: str = "en") -> dict:
     links = '<a href="/-/charts">{0}</a> · <a href="/-/feed.atom">Atom</a>'.format(t["links"].split(" · ")[0])
     return {
         "title": t["title"],
-        "description_html": f"<p>{t['description']}</p><p>{other['description']}</p><p>{links}</p>",
+        "description_html": (f"<p>{t['description']}</p><p>{other['description']}</p><p>{links}</p>"
+                             f'<p><img src="/-/chart/month.svg?lang={lang}" alt="{t["links"].split(" · ")[0]}"></p>'),
         "plugins": {"incidents-web": {"lang": lang, "database": db_name}},
         "databases": {db_name: {"title": t["title"], "description": f"{t['description']} — {other['description']}",
                                 "tables": tables, "queries": queries}},
