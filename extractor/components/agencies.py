@@ -28,7 +28,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..resources import ROOT, alternation, cue_regex, load_json
+from ..resources import LANGUAGES, ROOT, alternation, cue_regex, load_json
 from ._util import clause_bounds, iter_labelled, sentence_bounds, split_patterns
 
 for _name in ("agencies", "agency_candidates"):
@@ -44,6 +44,12 @@ WINDOW = 400  # characters of a clause or sentence read on each side of a mentio
 def gazetteer() -> tuple[dict, ...]:
     with open(ROOT / "shared" / "agencies.jsonl", encoding="utf-8") as fh:
         return tuple(json.loads(line) for line in fh if line.strip())
+
+
+def names_of(row: dict) -> list[str]:
+    """Every name of a gazetteer row, in every language the resources have (a row keys its names
+    by language code: a new language folder adds its names under its own code)."""
+    return [name for lang in LANGUAGES for name in row.get(lang, [])]
 
 
 @lru_cache(maxsize=None)
@@ -116,7 +122,7 @@ class AgencyRules:
         self.info = {}
         for row in gazetteer():
             self.info[row["code"]] = row
-            for name in row["fr"] + row["en"]:
+            for name in names_of(row):
                 label = row["code"] + ("|generic" if row.get("generic") and name[:1].islower() else "")
                 pairs.append((_name_pattern(name), label))
             for acr in row["acronyms"]:
@@ -165,7 +171,7 @@ class AgencyRules:
         row = self.info[code]
         if row.get("generic"):
             return surface
-        return (row[self.lang] or row["fr"] or row["en"])[0]
+        return (row.get(self.lang) or names_of(row) or row["acronyms"])[0]
 
 
 @lru_cache(maxsize=None)

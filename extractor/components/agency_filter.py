@@ -16,7 +16,7 @@ import unicodedata
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .agencies import gazetteer
+from .agencies import gazetteer, names_of
 
 
 def _fold(s: str | None) -> str:
@@ -32,7 +32,7 @@ def make_agency_filter(nlp: Language, name: str):
 
 class AgencyFilter:
     def __init__(self):
-        self.names = {row["code"]: {_fold(n) for n in row["fr"] + row["en"] + row["acronyms"]}
+        self.names = {row["code"]: {_fold(n) for n in names_of(row) + row["acronyms"]}
                       for row in gazetteer() if not row.get("generic")}
         self.police = {row["code"]: bool(row.get("police")) for row in gazetteer()}
 
