@@ -261,6 +261,7 @@ class Store:
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     (str(version + 1),),
                 )
+                conn.execute(f"PRAGMA user_version = {version + 1:d}")  # what standard SQLite tools read
                 applied += 1
 
     # -- transactions -----------------------------------------------------------------------------------------
