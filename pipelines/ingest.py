@@ -155,7 +155,25 @@ class Ingestor(FeedPolling):
         else:
             self.summary.stopped = True
         self.summary.new_incidents = max(0, self._count_incidents() - incidents_before)
+        if not self.stop.is_set():
+            self._send_alerts()
         return self.summary
+
+    def _send_alerts(self) -> None:
+        """Each new or revised incident that matches a saved alert goes to its webhook (one try per
+        delivery here: a failure waits for its backoff and the next run). Never fails the ingest."""
+        from extractor.web import alerts
+
+        try:
+            if self.store.conn.execute("SELECT 1 FROM alerts LIMIT 1").fetchone() is None:
+                return
+            result = alerts.send(self.store, tries=1)
+        except Exception as err:  # noqa: BLE001 - an alert problem is reported, the ingest stands
+            self._warn(f"alerts: not sent ({type(err).__name__}: {err})")
+            return
+        if result.get("sent") or result.get("failed"):
+            self._warn(f"alerts: {result.get('sent', 0)} sent, {result.get('failed', 0)} failed, "
+                       f"{result.get('pending', 0)} waiting for a retry")
 
     def _count_incidents(self) -> int:
         return self.store.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
@@ -374,6 +392,8 @@ class Ingestor(FeedPolling):
                 flush()
         flush()
         self.summary.new_incidents = max(0, self._count_incidents() - incidents_before)
+        if not self.stop.is_set():
+            self._send_alerts()
         return self.summary
 
 

@@ -157,3 +157,26 @@ def test_webhooks_pass_the_address_guard(tmp_path, monkeypatch):
     assert r.returncode != 0 and "unknown data type" in r.stderr
     r = _cli(["alert", "remove", "42", "--db", str(db)], dict(os.environ))
     assert r.returncode != 0 and "no alert 42" in r.stderr
+
+
+def test_the_ingest_job_sends_the_alerts_of_what_it_stored(tmp_path, env):
+    """`incidents ingest --docs` ends by sending the matching alerts: the receiver hears of the new incident."""
+    receiver = Receiver()
+    try:
+        db = str(tmp_path / "job.db")
+        empty = tmp_path / "none.jsonl"
+        empty.write_text("", encoding="utf-8")
+        assert _cli(["ingest", "--docs", str(empty), "--db", db], env).returncode == 0  # creates the store
+        res = _cli(["alert", "add", "--db", db, "--webhook", receiver.url], env)
+        assert res.returncode == 0, res.stderr
+        docs = tmp_path / "docs.jsonl"
+        docs.write_text(json.dumps({"id": "en-job-1", "text": EN_TEXT, "published": "2025-03-04"}) + "\n",
+                        encoding="utf-8")
+        res = _cli(["ingest", "--docs", str(docs), "--db", db], env)
+        assert res.returncode == 0, res.stderr
+        assert "alerts: 1 sent" in res.stderr, res.stderr
+        assert len(receiver.posts) == 1 and receiver.posts[0]["body"]["kind"] == "new"
+        res = _cli(["ingest", "--docs", str(docs), "--db", db], env)  # nothing new: nothing sent again
+        assert res.returncode == 0 and len(receiver.posts) == 1, res.stderr
+    finally:
+        receiver.close()
