@@ -25,7 +25,9 @@ class InputError(ExtractorError):
 
 class UnsupportedLanguage(InputError):
     def __init__(self, language: str):
-        super().__init__(f"unsupported language {language!r}: only 'fr' and 'en' are supported")
+        from .resources import LANGUAGES
+
+        super().__init__(f"unsupported language {language!r}: only {', '.join(map(repr, LANGUAGES))} are supported")
         self.language = language
 
 

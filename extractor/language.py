@@ -11,7 +11,7 @@ SAMPLE_CHARS = 2000
 
 
 def detect(text: str, explicit: Optional[str] = None, hint: Optional[str] = None) -> str:
-    """'fr' or 'en'. `explicit` (the document says so) wins; `hint` (a feed's language) breaks ties.
+    """A language of ``resources/`` (fr, en). `explicit` (the document says so) wins; `hint` (a feed's language) breaks ties.
 
     Raises UnsupportedLanguage for any other language.
     """

@@ -32,7 +32,8 @@ from typing import Optional
 
 
 def pipeline_name(lang: str) -> str:
-    """The spaCy pipeline a language folder names (``resources/<lang>/language.json``)."""
+    """The spaCy pipeline a language folder names (``resources/<lang>/language.json``): an installed
+    pipeline's name, or ``blank:CODE`` for spaCy's blank pipeline of that language (rules only)."""
     from .resources import language_info
 
     return language_info(lang)["spacy_pipeline"]
@@ -234,7 +235,12 @@ def load(lang: str):
 
         from . import components  # noqa: F401  registers our factories
 
-        nlp = spacy.load(pipeline_name(lang), exclude=UNUSED)
+        name = pipeline_name(lang)
+        if name.startswith("blank:"):  # a language with rules but no trained pipeline: no NER
+            nlp = spacy.blank(name.split(":", 1)[1])
+            nlp.add_pipe("sentencizer")
+        else:
+            nlp = spacy.load(name, exclude=UNUSED)
         if "senter" in nlp.disabled:
             nlp.enable_pipe("senter")
         for comp in OUR_COMPONENTS:

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from functools import lru_cache
 from typing import Iterable, Optional
 
-from .resources import LANGUAGES, ROOT, alternation, cues, load_json
+from .resources import LANGUAGES, alternation, cues, has_file, load_json
 
 SHORT_TEXT = 1200  # characters
 WINDOW = 250  # characters between a mishap word and a records word
@@ -40,7 +40,7 @@ def _strong():
 
 
 def _family(lang: str, name: str) -> list[str]:
-    if not (ROOT / lang / "prefilter.json").exists():
+    if not has_file(lang, "prefilter.json"):
         return []
     return list(load_json(lang, "prefilter.json").get(name, []))
 

@@ -14,10 +14,13 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from .resources import LANGUAGES
+
 SCHEMA_VERSION = "1.0.0"
 SCHEMA_ID = "https://github.com/incidents-extractor/schema/record-1.0.0.json"
 
-Language = Literal["fr", "en"]
+# The languages of the resource folders (extractor/resources/<lang>/): the schema's enum follows them.
+Language = Literal[LANGUAGES]  # type: ignore[valid-type]
 SourceKind = Literal["news", "press_release", "regulator", "other"]
 Qualifier = Literal["exact", "approx", "at_least", "up_to"]
 AgencyRole = Literal["notified", "investigating", "both"]

@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..prefilter import SpanIndex, mishaps
-from ..resources import ROOT, alternation, cue_regex, load_json
+from ..resources import ROOT, alternation, cue_regex, has_file, load_json
 
 if not Doc.has_extension("relevance"):
     Doc.set_extension("relevance", default=0.0)
@@ -39,7 +39,7 @@ FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded")
 
 def family_regex(lang: str, name: str):
     """The regex of one word family of ``resources/<lang>/relevance.json`` (None when it has none)."""
-    if not (ROOT / lang / "relevance.json").exists():
+    if not has_file(lang, "relevance.json"):
         return None
     terms = load_json(lang, "relevance.json").get(name) or []
     return alternation(tuple(terms)) if terms else None

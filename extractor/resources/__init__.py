@@ -6,6 +6,7 @@ Adding a language means adding a folder with the same file names, not code.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -13,25 +14,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 
 
-def _discover() -> tuple[str, ...]:
-    """The languages shipped: every folder with a ``language.json`` (``shared`` holds no language)."""
-    return tuple(sorted(p.parent.name for p in ROOT.glob("*/language.json")))
+EXTRA_ENV = "INCIDENTS_RESOURCES"  # more folders holding <lang>/ resource folders (os.pathsep-separated)
 
+
+def _language_dirs() -> dict[str, Path]:
+    """Every language folder: one with a ``language.json``, here or under $INCIDENTS_RESOURCES
+    (``shared`` holds no language). The shipped folders win over same-named extra ones."""
+    roots = [ROOT] + [Path(p) for p in os.environ.get(EXTRA_ENV, "").split(os.pathsep) if p.strip()]
+    dirs: dict[str, Path] = {}
+    for root in roots:
+        for found in sorted(root.glob("*/language.json")):
+            dirs.setdefault(found.parent.name, found.parent)
+    return dirs
+
+
+_DIRS = _language_dirs()
 
 #: Supported languages, discovered from the folders: adding a language adds a folder, not code.
-LANGUAGES = _discover()
+LANGUAGES = tuple(sorted(_DIRS))
+
+
+def folder(lang: str) -> Path:
+    """The folder of a language's data (``shared``: the data no language owns)."""
+    return _DIRS.get(lang, ROOT / lang)
+
+
+def has_file(lang: str, name: str) -> bool:
+    return (folder(lang) / name).is_file()
 
 
 @lru_cache(maxsize=None)
 def load_json(lang: str, name: str):
-    with open(ROOT / lang / name, encoding="utf-8") as fh:
+    with open(folder(lang) / name, encoding="utf-8") as fh:
         return json.load(fh)
 
 
 @lru_cache(maxsize=None)
 def load_jsonl(lang: str, name: str) -> tuple:
     rows = []
-    with open(ROOT / lang / name, encoding="utf-8") as fh:
+    with open(folder(lang) / name, encoding="utf-8") as fh:
         for line in fh:
             line = line.strip()
             if line and not line.startswith("//"):
