@@ -32,17 +32,11 @@ OUT = ROOT / "extractor" / "resources" / "shared" / "relevance.json"
 
 def collect(gold_docs: list[dict]) -> list[dict]:
     """Per document: language, gold label, prefilter verdict, organization found, relevance features."""
-    from extractor.nlp import MAX_CHARS, get_nlp
-    from extractor.pipeline import for_tokenizer, prepare, to_document
     from extractor.prefilter import passes
 
     rows = []
     for d in gold_docs:
-        prep = prepare(to_document(fitlib.as_input(d)))
-        nlp = get_nlp(prep.language)
-        doc = nlp.make_doc(for_tokenizer(prep.text[:MAX_CHARS]))
-        doc._.meta = prep.meta
-        doc = nlp(doc)
+        prep, doc = fitlib.pipeline_doc(d)
         rows.append({"id": d["id"], "language": prep.language, "gold": bool(d["gold"]["is_incident"]),
                      "prefilter": passes(prep.text, prep.language), "organization": bool(doc._.organization),
                      "features": dict(doc._.relevance_features)})

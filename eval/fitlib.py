@@ -138,3 +138,21 @@ def write_weights(path: Path, names: Sequence[str], w: np.ndarray, extra: dict |
     data["features"] = {n: round(float(v), 4) for n, v in zip(names, w)}
     Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return data
+
+
+def pipeline_doc(gold_doc: dict, until: str | None = None):
+    """(prepared document, spaCy Doc) of a gold document as the extractor sees it: html, language
+    and meta, then the pipeline's components in order, stopping before the component named
+    `until` (all of them when None), so a fitting script can read the features it needs."""
+    from extractor.nlp import MAX_CHARS, get_nlp
+    from extractor.pipeline import for_tokenizer, prepare, to_document
+
+    prep = prepare(to_document(as_input(gold_doc)))
+    nlp = get_nlp(prep.language)
+    doc = nlp.make_doc(for_tokenizer(prep.text[:MAX_CHARS]))
+    doc._.meta = prep.meta
+    for name, proc in nlp.pipeline:
+        if name == until:
+            break
+        doc = proc(doc)
+    return prep, doc
