@@ -42,7 +42,7 @@ PRIOR = {
     "mentions": 1.0, "title_lede": 2.0, "early": 1.0, "victim_cue": 2.0, "regulator_subject": 1.5,
     "breach_sentence": 0.75, "custody": 4.0, "supplier_apposition": 2.0, "issuer": 3.0, "institutional": 0.5,
     "acronym": 0.0, "not_org_label": -4.0, "agency": -4.0, "media": -5.0, "non_victim": -3.0,
-    "not_organization": -6.0, "calendar": -10.0, "person": -3.0, "data_item": -4.0, "product": -3.0,
+    "not_organization": -6.0, "calendar": -10.0, "person": -6.0, "data_item": -4.0, "product": -3.0,
     "generic": -3.0, "credit": -5.0, "masthead": -2.0, "recipient": -3.0, "law_firm": -4.0, "court": -4.0,
     "government": -1.0, "caps_phrase": -2.0, "title_only": 0.0, "headline": -3.0,
 }

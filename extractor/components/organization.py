@@ -157,28 +157,28 @@ class OrgRules:
         rows = [row for code in (lang, *[x for x in languages() if x != lang]) for row in load_jsonl(code, "org_patterns.jsonl")]
         self.patterns = [re.compile(p) for p in dict.fromkeys(r["pattern"] for r in rows)]
         org = c["organization"]
-        self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
+        arts = "|".join(sorted(set(all_words("articles")), key=len, reverse=True))
+        self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:{arts})\s*)?$", re.IGNORECASE)
         self.right = re.compile(rf"^\s*(?:,[^,]{{0,60}},\s*)?(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.relation = {
             k: alternation(tuple(org[k]), re.IGNORECASE, True) for k in ("supplier", "parent", "operator")
         }
         name = r"(?-i:[A-ZÉÈÀÂÎÔ][\w’'&.\-]*)"
-        link = r"(?:de|du|des|de la|d['’]|of|and|et|&|for|pour)"
+        link = f"(?:{'|'.join(sorted(set(all_words('name_links')), key=len, reverse=True))})"
         run = rf"{name}(?:\s+(?:{link}\s+)?{name}){{0,5}}"
         self.name_run = re.compile(run)
         self.after_cue = re.compile(
-            rf"(?<![\w])(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s+(?:(?:le|la|les|l['’]|the)\s*)?({run})(?![\w])", re.IGNORECASE)
+            rf"(?<![\w])(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s+(?:(?:{arts})\s*)?({run})(?![\w])", re.IGNORECASE)
         self.before_cue = re.compile(
             rf"(?<![\w’'&.\-])({run})\s+(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.apposition = re.compile(rf"(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})(?:\s+\w+)?\s*,?\s*$", re.IGNORECASE)
         self.apposition_after = re.compile(rf"(?<!\s)\s{{0,2}},\s{{1,3}}(?:a|an|un|une|le|la)\s{{1,3}}(?:[\w-]{{1,30}}\s{{1,3}}){{0,3}}?(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})\b", re.IGNORECASE)
-        arts = "|".join(sorted(set(all_words("articles")), key=len, reverse=True))
         # "gérés par l'entreprise d'intérim X", "held by the payroll firm X": a descriptor may sit between
         descriptor = "|".join(sorted(words(lang)["descriptor_nouns"], key=len, reverse=True))
         self.custody = re.compile(
-            rf"(?:{'|'.join(sorted(org['custody_cues'], key=len, reverse=True))})\s*(?:(?:{arts})\s*)?"
-            rf"(?:(?:[\w-]{{1,20}}\s+)?(?:{descriptor})(?:\s+[\w’'-]{{1,25}}){{0,2}}\s+)?$", re.IGNORECASE)
-        self.subject = re.compile(rf"(?:{'|'.join(org['regulator_subject'])})\s*(?:(?:le|la|les|l['’]|the|du|des|de la|de l['’])\s*)?$", re.IGNORECASE)
+            rf"(?:{'|'.join(sorted(org['custody_cues'], key=len, reverse=True))})\s{{0,3}}(?:(?:{arts})\s{{0,3}})?"
+            rf"(?:(?:[\w-]{{1,20}}\s{{1,3}})?(?:{descriptor})(?:\s{{1,3}}[\w’'-]{{1,25}}){{0,2}}\s{{1,3}})?$", re.IGNORECASE)
+        self.subject = re.compile(rf"(?:{'|'.join(org['regulator_subject'])})\s*(?:(?:{arts})\s*)?$", re.IGNORECASE)
         self.strong = cue_regex(lang, "strong_breach_terms")
         self.breach = cue_regex(lang, "breach_terms")
         self.media = {fold(m) for code in languages() for m in cues(code)["media"]}
@@ -196,7 +196,7 @@ class OrgRules:
         w = words(lang)
 
         def tail(key, flags=0):  # words right before a mention
-            return re.compile(rf"(?<![\w])(?:{'|'.join(sorted(w[key], key=len, reverse=True))})\s*$", flags)
+            return re.compile(rf"(?<![\w])(?:{'|'.join(sorted(w[key], key=len, reverse=True))})\s{{0,3}}$", flags)
 
         self.person_before = tail("person_titles")  # case kept: "Me", "Par" are titles, "me", "par" words
         self.person_inside = re.compile(rf"^(?:{'|'.join(sorted(w['person_titles'], key=len, reverse=True))})\.?\s")
@@ -453,7 +453,7 @@ class OrganizationComponent:
                                        or r.data_item_words.search(m.text)
                                        or r.data_item_words.match(text, m.end + 1) for m in named))
             f["product"] = float(any(r.product_before.search(text[max(0, m.start - 30):m.start]) for m in named))
-            f["generic"] = float(self._generic(name))
+            f["generic"] = float(self._generic(name, g.acronym is not None))
             f["credit"] = float(any(self._credit(text, m) for m in mentions))
             f["masthead"] = float(any(self._alone_on_line(text, m) for m in mentions)
                                   or bool(keys & r.sections))
@@ -466,15 +466,15 @@ class OrganizationComponent:
             f["headline"] = float(any(r.strong.search(m.text) or r.breach.search(m.text) for m in named))
             g.features = f
 
-    def _generic(self, name: str) -> bool:
-        """A common noun, not a name: "Ville", "Office", "Centre", "Company", or a head with no proper word after
-        it ("Institut d'enseignement collégial")."""
+    def _generic(self, name: str, has_acronym: bool = False) -> bool:
+        """A common noun, not a name: "Ville", "Office", "Centre", "Company", or a short head with no proper word
+        after it ("Institut d'enseignement collégial"; a long official name with an acronym is a name)."""
         r = self.rules
         key = fold(name)
         if key in r.generic:
             return True
         ws = [w for w in re.split(r"[\s\-’']+", name) if w]
-        if len(ws) < 2 or fold(ws[0]) not in r.generic:
+        if has_acronym or not 2 <= len(ws) <= 4 or fold(ws[0]) not in r.generic:
             return False
         return not any(w[:1].isupper() or w[:1].isdigit() for w in ws[1:])
 
@@ -483,7 +483,7 @@ class OrganizationComponent:
         r = self.rules
         line_start = text.rfind("\n", 0, m.start) + 1
         before = text[max(line_start, m.start - 50):m.start]
-        return bool(r.credit_before.search(before)) or bool(r.credit_after.match(text[m.end:m.end + 30]) and "/" in text[m.end:m.end + 3])
+        return bool(r.credit_before.search(before)) or bool(r.credit_after.match(text[m.end:m.end + 40]))
 
     @staticmethod
     def _alone_on_line(text: str, m: Mention) -> bool:
