@@ -127,8 +127,24 @@ class Record(_Model):
         return self.model_dump_json(exclude_none=False, **kw)
 
 
+def _describe_codes(schema: dict) -> None:
+    """Each data-type and agency code of the schema carries its labels and one-line description
+    (resources/shared/codes.json, the same text as the store's `codes` table): ``oneOf`` of
+    ``const`` + ``title`` + ``description`` in place of a bare ``enum``."""
+    from .views import code_rows
+
+    described = {(kind, code): (f"{en} / {fr}", f"{den} / {dfr}") for kind, code, fr, en, dfr, den in code_rows()}
+    for model, kind in (("DataType", "data_type"), ("Agency", "agency")):
+        prop = schema.get("$defs", {}).get(model, {}).get("properties", {}).get("code")
+        if not prop or "enum" not in prop:
+            continue
+        prop["oneOf"] = [{"const": code, "title": described[(kind, code)][0], "description": described[(kind, code)][1]}
+                         if (kind, code) in described else {"const": code} for code in prop.pop("enum")]
+
+
 def json_schema() -> dict:
     schema = Record.model_json_schema()
+    _describe_codes(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "Incident record"

@@ -154,3 +154,24 @@ def test_a_reader_never_sees_half_a_file(db, tmp_path, capsys):
         t.join(10)
     assert bad == []
     assert len(out.read_text().splitlines()) == 398
+
+
+def test_incident_lines_validate_against_the_published_incident_schema(db, capsys):
+    import jsonschema
+
+    code, schema_text, _ = cli(capsys, "schema", "--incidents")
+    assert code == 0
+    schema = json.loads(schema_text)
+    code, out, _ = cli(capsys, "export", "--db", str(db), "--output", "-", "--incidents")
+    assert code == 0 and out.strip()
+    for line in out.splitlines():
+        jsonschema.validate(json.loads(line), schema)
+
+
+def test_the_record_schema_describes_every_code(capsys):
+    code, schema_text, _ = cli(capsys, "schema")
+    schema = json.loads(schema_text)
+    for model in ("DataType", "Agency"):
+        choices = schema["$defs"][model]["properties"]["code"]["oneOf"]
+        assert choices and all(c.get("title") and c.get("description") for c in choices), model
+    assert {c["const"] for c in schema["$defs"]["DataType"]["properties"]["code"]["oneOf"]} >= {"sin", "health_insurance_number"}

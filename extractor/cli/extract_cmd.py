@@ -124,8 +124,15 @@ def _write_records(records, output: Optional[str], pretty: bool) -> int:
 
 
 @app.command()
-def schema() -> None:
-    """Print the record's JSON Schema (the contract other tools read)."""
+def schema(
+    incidents: bool = typer.Option(False, "--incidents", help="The schema of an incident line (`incidents export --incidents`) instead of a record's."),
+) -> None:
+    """Print the record's JSON Schema (the contract other tools read), or an incident line's with --incidents."""
+    if incidents:
+        from ..incident import incident_schema_json
+
+        print(incident_schema_json())
+        return
     from ..record import schema_json
 
     print(schema_json())
