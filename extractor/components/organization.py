@@ -129,11 +129,14 @@ class Group:
     features: dict = field(default_factory=dict)
 
     def best_name(self) -> str:
-        names = [m.text for m in self.mentions if m.source != "acronym" and m.text != self.acronym]
-        if not names:
+        first: dict[str, int] = {}  # each name's earliest start, in one pass (a name may recur thousands of times)
+        for m in self.mentions:
+            if m.source != "acronym" and m.text != self.acronym:
+                first[m.text] = min(first.get(m.text, m.start), m.start)
+        if not first:
             return self.mentions[0].text
         # the most complete name: most words, then earliest
-        return max(names, key=lambda n: (len(n.split()), -self.first_index(n)))
+        return max(first, key=lambda n: (len(n.split()), -first[n]))
 
     def first_index(self, name: str) -> int:
         return min(m.start for m in self.mentions if m.text == name)
