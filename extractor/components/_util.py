@@ -5,6 +5,12 @@ from __future__ import annotations
 import re
 
 
+def doc_text(doc) -> str:
+    """The document's text, built once by `incident_context` (``Doc.text`` joins every token anew)."""
+    text = doc._.text if doc.has_extension("text") else None
+    return text if text is not None else doc.text
+
+
 def sentence_bounds(sents: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     for s, e in sents:
         if s <= pos < e:

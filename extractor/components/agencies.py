@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import LANGUAGES, ROOT, alternation, cue_regex, load_json
-from ._util import clause_bounds, iter_labelled, sentence_bounds, split_patterns
+from ._util import clause_bounds, doc_text, iter_labelled, sentence_bounds, split_patterns
 
 for _name in ("agencies", "agency_candidates"):
     if not Doc.has_extension(_name):
@@ -235,7 +235,7 @@ class AgenciesComponent:
         return r.jurisdiction[place]
 
     def mentions(self, doc: Doc) -> list[Mention]:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         hits = list(iter_labelled(text, (r.sens, r.insens), r.labels)) + list(iter_labelled(text, r.pattern_res, r.pattern_labels))
         for s, e, label in list(hits):
             if label in r.jurisdiction.values():
@@ -340,7 +340,7 @@ class AgenciesComponent:
         return out
 
     def features(self, doc: Doc, ments: list[Mention]) -> list[tuple[Mention, str, dict]]:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         sents = doc._.sent_bounds
         meta = doc._.meta or {}
         title_end = meta.get("title_end") or 0
@@ -450,7 +450,7 @@ class AgenciesComponent:
         return score(f, weights())
 
     def __call__(self, doc: Doc) -> Doc:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         ments = self.mentions(doc)
         cands = self.features(doc, ments)
         doc._.agency_candidates = [{"code": m.code, "role": role, "start": m.start, "end": m.end, "kind": m.kind,

@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .agencies import gazetteer, names_of
+from ._util import doc_text
 
 
 def _fold(s: str | None) -> str:
@@ -46,7 +47,7 @@ class AgencyFilter:
             return doc
         kept = []
         for hit in doc._.agencies:
-            names = self.names.get(hit.code, set()) | {_fold(hit.name), _fold(doc.text[hit.start:hit.end])}
+            names = self.names.get(hit.code, set()) | {_fold(hit.name), _fold(doc_text(doc)[hit.start:hit.end])}
             # the organization stage fell back on the authority's very mention (nothing else named):
             # that says nothing of the breached organization, keep the authority
             same_mention = org.get("start") == hit.start and org.get("end") == hit.end

@@ -9,7 +9,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-for _name, _default in (("meta", None), ("sent_bounds", None)):
+for _name, _default in (("meta", None), ("sent_bounds", None), ("text", None)):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 
@@ -26,7 +26,7 @@ def incident_context(doc: Doc) -> Doc:
         bounds.append((0, len(doc.text)))
     # spaCy may split inside a line; never across a blank line (headlines, datelines)
     out = []
-    text = doc.text  # Doc.text rebuilds the whole string on every access: once, not once per sentence
+    text = doc.text  # Doc.text rebuilds the whole string on every access: once here, kept in doc._.text
     for s, e in bounds:
         chunk = text[s:e]
         cut = s
@@ -35,5 +35,6 @@ def incident_context(doc: Doc) -> Doc:
                 ps = text.index(part, cut)
                 out.append((ps, ps + len(part)))
             cut += len(part) + 1
-    doc._.sent_bounds = out or [(0, len(doc.text))]
+    doc._.sent_bounds = out or [(0, len(text))]
+    doc._.text = text  # for the later components: Doc.text is rebuilt from every token at each access
     return doc

@@ -30,7 +30,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT, alternation, cue_regex, cues, load_json, load_jsonl
-from ._util import clause_bounds, sentence_bounds
+from ._util import clause_bounds, doc_text, sentence_bounds
 
 SEP = "[ \u00a0\u202f\u2009\u2007]"
 _DIGITS = re.compile(
@@ -267,7 +267,7 @@ class CountsComponent:
 
     # -- candidates --------------------------------------------------------------
     def candidates(self, doc: Doc) -> list[CountCandidate]:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         spans: list[tuple[int, int, float, int, str]] = []  # num_start, num_end(after scale), value, raw_end, kind
         taken = []
         for m in _DIGITS.finditer(text):
@@ -379,7 +379,7 @@ class CountsComponent:
     def _main_orgs(self, doc: Doc) -> list[set]:
         """Word sets of the organizations the text is most about (named in the title, or most often)."""
         title_end = (doc._.meta or {}).get("title_end", 0) or 0
-        sents = doc._.sent_bounds or [(0, len(doc.text))]
+        sents = doc._.sent_bounds or [(0, len(doc_text(doc)))]
         lead_end = max(title_end, sents[min(1, len(sents) - 1)][1])
         freq: dict[str, int] = {}
         lead = []
@@ -397,7 +397,7 @@ class CountsComponent:
         return {w for w in re.findall(r"\w+", name.lower()) if len(w) >= 3}
 
     def features(self, doc: Doc, cands: list[CountCandidate]) -> dict:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         sents = doc._.sent_bounds or [(0, len(text))]
         lead_end = sents[min(2, len(sents) - 1)][1]
         title_end = (doc._.meta or {}).get("title_end", 0) or 0

@@ -27,7 +27,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT, cue_regex, load_json, load_jsonl
-from ._util import clause_bounds, sentence_bounds, split_patterns
+from ._util import clause_bounds, doc_text, sentence_bounds, split_patterns
 
 UNSPECIFIED = "unspecified_personal_information"
 CHANNEL_CODES = {"email", "phone", "address"}  # also the means of a contact or an outage
@@ -301,7 +301,7 @@ class DataTypesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         names = [(ent.start_char, ent.end_char) for ent in doc.ents]
-        ms = mentions(doc.text, doc._.sent_bounds, names, self.lang)
+        ms = mentions(doc_text(doc), doc._.sent_bounds, names, self.lang)
         doc._.data_type_mentions = ms
         doc._.data_types = select(ms, weights())
         return doc

@@ -33,7 +33,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT, alternation, cues, load_json
-from ._util import clause_bounds, sentence_bounds
+from ._util import clause_bounds, doc_text, sentence_bounds
 
 ROLES = ("incident", "discovered", "contained", "disclosed")
 BEFORE, AFTER = 160, 120  # how far (characters, inside the clause) a cue is looked for around a date
@@ -282,7 +282,7 @@ class DatesComponent:
     # -- candidates ------------------------------------------------------------------------
 
     def candidates(self, doc: Doc) -> list[tuple[DatePhrase, re.Match]]:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         meta = doc._.meta or {}
         published: Optional[date] = meta.get("published")
         day_precision = meta.get("published_precision", "day") == "day"
@@ -324,7 +324,7 @@ class DatesComponent:
     # -- features --------------------------------------------------------------------------
 
     def features(self, doc: Doc, cands: list[tuple[DatePhrase, re.Match]]) -> None:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         meta = doc._.meta or {}
         published = meta.get("published") if meta.get("published_precision", "day") == "day" else None
         sents = doc._.sent_bounds or [(0, len(text))]

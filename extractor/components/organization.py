@@ -28,7 +28,7 @@ from spacy.tokens import Doc
 
 from ..resources import ROOT as RESOURCES, alternation, cue_regex, cues, load_json, load_jsonl
 from ..text import fold, strip_accents
-from ._util import sentence_bounds
+from ._util import doc_text, sentence_bounds
 from .agencies import gazetteer
 
 if not Doc.has_extension("organization"):
@@ -248,7 +248,7 @@ class OrganizationComponent:
         self.rules = rules_for(lang)
 
     def mentions(self, doc: Doc) -> list[Mention]:
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         out: list[Mention] = []
         for ent in doc.ents:
             weight = LABEL_WEIGHT.get(ent.label_)
@@ -302,7 +302,7 @@ class OrganizationComponent:
     def _cue_mentions(self, doc: Doc) -> list[Mention]:
         """Names NER missed, read off the cues around them: "breach at LifeLabs", "X a été victime",
         and the issuer right after a CNW dateline."""
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         out = []
         for m in r.after_cue.finditer(text):
             c = _clean(text, m.start(1), m.end(1))
@@ -395,7 +395,7 @@ class OrganizationComponent:
 
     def features(self, doc: Doc, groups: list[Group]) -> None:
         """Each group's features (``g.features``), read off the text around its mentions."""
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         sents = doc._.sent_bounds or [(0, len(text))]
         meta = doc._.meta or {}
         title_end = meta.get("title_end", 0)
@@ -507,7 +507,7 @@ class OrganizationComponent:
 
     def aliases(self, doc: Doc, best: Group, groups: list[Group]) -> list[str]:
         """Other organizations tied to the winner in one sentence by a supplier/parent/operator cue."""
-        text, r = doc.text, self.rules
+        text, r = doc_text(doc), self.rules
         sents = doc._.sent_bounds or [(0, len(text))]
         best_sents = {sentence_bounds(sents, m.start) for m in best.mentions}
         out = []
@@ -528,7 +528,7 @@ class OrganizationComponent:
         if not groups:
             doc._.organization = None
             return doc
-        self.add_repeats(doc.text, groups)
+        self.add_repeats(doc_text(doc), groups)
         self.score(doc, groups)
         # on a tie, the more organization-like candidate (institutional pattern, gazetteer, ORG label)
         best = max(groups, key=lambda g: (g.score, self.label_weight(g), -g.first))

@@ -21,6 +21,7 @@ from spacy.tokens import Doc
 
 from ..prefilter import SpanIndex, mishaps
 from ..resources import ROOT, alternation, cue_regex, has_file, load_json
+from ._util import doc_text
 
 if not Doc.has_extension("relevance"):
     Doc.set_extension("relevance", default=0.0)
@@ -69,7 +70,7 @@ class RelevanceComponent:
         """Matches of `rx` that are not inside an organization's name ("Conseil scolaire", "Legislative
         Assembly"): a cue word of statistics, law or advice in a name says nothing about the text."""
         names = SpanIndex((e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG")
-        return sum(1 for m in rx.finditer(doc.text) if not names.inside(m.start(), m.end()))
+        return sum(1 for m in rx.finditer(doc_text(doc)) if not names.inside(m.start(), m.end()))
 
     def _near_breach(self, text: str, rx) -> int:
         """Matches of `rx` within BREACH_WINDOW characters of breach vocabulary."""
@@ -79,7 +80,7 @@ class RelevanceComponent:
         return sum(1 for m in rx.finditer(text) if spans.near(m.start(), m.end(), BREACH_WINDOW))
 
     def features(self, doc: Doc) -> dict:
-        text = doc.text
+        text = doc_text(doc)
         org = doc._.organization
         dts = doc._.data_types or []
         rivals, dominance, mentions = 0, 0.0, 0
