@@ -2,12 +2,14 @@
 
 The store is filled through `incidents ingest --docs` from the demo pages and from a few ../shared/corpus
 articles (read at test time, never copied) so that some incidents have several reports in both languages.
-Screenshots go to the test's tmp dir; the incident page's also to docs/screenshot-view.png (the README's).
+Screenshots go to the test's tmp dir. The README's picture (docs/screenshot-view.png) is a demo incident,
+refreshed by hand with INCIDENTS_README_SCREENSHOT=docs/screenshot-view.png: the tests never write the tree.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import sqlite3
@@ -170,11 +172,16 @@ def test_home_facet_search_incident_and_chart(served, browser):
     best = drv.find_element(By.ID, "best-victims-evidence").text
     best_marks = [m.text for m in drv.find_elements(By.CSS_SELECTOR, "mark.best[data-field=victims]")]
     assert best in best_marks
-    drv.set_window_size(1400, 1500)
-    drv.execute_script("document.querySelector('table.timeline').style.display='none'")  # the README's picture
     drv.save_screenshot(str(tmp / "incident.png"))
+    # The README's picture shows a demo incident: texts written for this project, never a corpus article.
+    demo = conn.execute("SELECT incident_id FROM v_reports WHERE source_id LIKE 'demo-%' AND incident_id IS NOT NULL "
+                        "ORDER BY source_id LIMIT 1").fetchone()[0]
+    drv.get(f"{base}/-/incident/{demo}")
+    drv.set_window_size(1400, 1100)
+    drv.save_screenshot(str(tmp / "demo-incident.png"))
     drv.set_window_size(1400, 1000)
-    shutil.copyfile(tmp / "incident.png", ROOT / "docs" / "screenshot-view.png")
+    if os.environ.get("INCIDENTS_README_SCREENSHOT"):  # refresh docs/screenshot-view.png by hand, not in CI
+        shutil.copyfile(tmp / "demo-incident.png", os.environ["INCIDENTS_README_SCREENSHOT"])
     # the charts are drawn: one bar per month, data type and authority, with a width
     drv.get(base + "/-/charts")
     for kind, sql in (("month", "SELECT COUNT(DISTINCT month) FROM v_incidents"),
