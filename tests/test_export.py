@@ -98,17 +98,17 @@ def test_export_errors_are_one_line(db, tmp_path, capsys):
 
 
 def test_failed_export_leaves_the_previous_file(db, tmp_path, capsys, monkeypatch):
-    from extractor.cli import store_cmds
+    from extractor.cli import export_cmd
 
     out = tmp_path / "incidents.jsonl"
     assert cli(capsys, "export", "--db", str(db), "--output", str(out))[0] == 0
     before = out.read_bytes()
 
-    def broken(conn, since, all_documents):
+    def broken(conn, filters, fmt, all_documents):
         yield '{"half": '
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_cmds, "_record_lines", broken)
+    monkeypatch.setattr(export_cmd, "_record_lines", broken)
     code, _, err = cli(capsys, "export", "--db", str(db), "--output", str(out), "--all-documents")
     assert code != 0 and "No space left" in err
     assert out.read_bytes() == before

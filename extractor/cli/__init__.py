@@ -22,9 +22,11 @@ import typer
 
 # Command modules: importing one registers its verbs.
 from . import extract_cmd  # noqa: E402,F401  extract, schema
-from . import store_cmds  # noqa: E402,F401  export, status (ingest: pipelines/cli.py)
+from . import store_cmds  # noqa: E402,F401  status (ingest: pipelines/cli.py)
+from . import export_cmd  # noqa: E402,F401  export
 from . import eval_cmd  # noqa: E402,F401  eval
 from . import incident_cmds  # noqa: E402,F401  import, show, merge, split, rematch
+from . import list_cmd  # noqa: E402,F401  list
 from . import backfill_cmd  # noqa: E402,F401  backfill
 from . import serve_cmd, feed_cmd, alert_cmds  # noqa: E402,F401  serve, feed, alert (docs/VIEW.md)
 

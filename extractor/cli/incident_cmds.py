@@ -86,7 +86,7 @@ def import_cmd(
     typer.echo(f"imported {stored} records, {attached} incident reports; {len(incidents)} incidents in {db}")
 
 
-def _fmt_count(v: dict) -> str:
+def fmt_count(v: dict) -> str:
     if not v or v.get("count") is None:
         return "unknown"
     q = {"approx": "about ", "at_least": "at least ", "up_to": "up to "}.get(v.get("qualifier") or "", "")
@@ -95,17 +95,21 @@ def _fmt_count(v: dict) -> str:
 
 
 @app.command("show", help="Print one incident: name, count history, data types, agencies, reports and timeline. "
-                          "ID may be a former id of the incident (before an earlier report, a merge or a split).\n\n"
-                          "  incidents show inc-0123456789abcdef --db incidents.db\n\n  incidents show ID --json")
+                          "ID may be a former id of the incident (before an earlier report, a merge or a split), or the first "
+                          "characters of one, as long as only one incident starts with them.\n\n"
+                          "  incidents show inc-0123456789abcdef --db incidents.db\n\n"
+                          "  incidents show inc-01ab             (a unique prefix; `incidents list` shows the ids)\n\n"
+                          "  incidents show ID --json")
 def show_cmd(
     incident_id: Annotated[str, typer.Argument(metavar="ID")],
     db: DbOpt = DEFAULT_DB,
     as_json: Annotated[bool, typer.Option("--json", help="The incident as JSON (the export schema).")] = False,
 ) -> None:
+    from ..incident_queries import resolve_id_prefix
     from ..merge import get_incident
 
     with _open(db) as store:
-        inc = get_incident(store.conn, incident_id)
+        inc = get_incident(store.conn, resolve_id_prefix(store.conn, incident_id))
     if as_json:
         typer.echo(json.dumps(inc, ensure_ascii=False, indent=2))
         return
@@ -117,7 +121,7 @@ def show_cmd(
     if inc.get("previous_ids"):
         lines.append(f"  previous ids: {', '.join(inc['previous_ids'])}")
     lines.append(f"  seen: {inc.get('first_seen') or '?'} .. {inc.get('last_seen') or '?'}   reports: {len(inc['reports'])}")
-    lines.append(f"  victims: {_fmt_count(inc.get('victims') or {})}"
+    lines.append(f"  victims: {fmt_count(inc.get('victims') or {})}"
                  + (f"  (from {inc['victims']['source_id']})" if (inc.get('victims') or {}).get('source_id') else ""))
     revisions = [e for e in inc["timeline"] if e["kind"] == "count_revised"]
     for e in revisions:

@@ -80,3 +80,77 @@ def until_option(help: str = "Only documents published on or before this day."):
 
 SinceOpt = since_option()
 UntilOpt = until_option()
+
+
+# -- quiet -----------------------------------------------------------------------------------------------------
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar: the final summary line only.")]
+
+
+# -- filters of `list` and `export` (extractor/incident_queries.py: Filters) ------------------------------------
+CODES_HELP = "labels: `incidents schema`, or extractor/resources/shared/codes.json"
+
+
+def _code(value: Optional[str], flag: str, codes: tuple, upper: bool = False) -> Optional[str]:
+    if value is None:
+        return None
+    code = value.strip().upper() if upper else value.strip()
+    if code not in codes:
+        raise InputError(f"unknown {flag} {value!r}: one of {', '.join(codes)} ({CODES_HELP})")
+    return code
+
+
+def _data_type(value: Optional[str]) -> Optional[str]:
+    from ..record import DATA_TYPE_CODES
+
+    return _code(value, "--data-type", DATA_TYPE_CODES)
+
+
+def _agency(value: Optional[str]) -> Optional[str]:
+    from ..record import AGENCY_CODES
+
+    return _code(value, "--agency", AGENCY_CODES, upper=True)
+
+
+def _lang(value: Optional[str]) -> Optional[str]:
+    from ..resources import LANGUAGES
+
+    return _code(value, "--lang", LANGUAGES)
+
+
+def parse_moment(value: Optional[str], flag: str) -> Optional[str]:
+    """A day (YYYY-MM-DD) or an ISO timestamp, as text that compares with the store's UTC times; else InputError."""
+    from datetime import datetime, timezone
+
+    if value is None or _DAY.match(value):
+        return parse_day(value, flag)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"bad {flag} {value!r}: expected YYYY-MM-DD or an ISO time such as 2025-03-01T08:00") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
+
+
+def _updated_since(value: Optional[str]) -> Optional[str]:
+    return parse_moment(value, "--updated-since")
+
+
+OrgOpt = Annotated[Optional[str], typer.Option(
+    "--org", metavar="TEXT", help="Organization name (accents and case folded; part of the name, or the acronym).")]
+DataTypeOpt = Annotated[Optional[str], typer.Option(
+    "--data-type", metavar="CODE", callback=_data_type, help="Only with this data type, e.g. sin, health_insurance_number.")]
+AgencyOpt = Annotated[Optional[str], typer.Option(
+    "--agency", metavar="CODE", callback=_agency, help="Only with this authority, e.g. CAI, OPC, SQ.")]
+MinVictimsOpt = Annotated[Optional[int], typer.Option(
+    "--min-victims", metavar="N", min=0, help="Only with a victim count of at least N.")]
+LangOpt = Annotated[Optional[str], typer.Option(
+    "--lang", metavar="LANG", callback=_lang, help="Only with a report in this language (fr, en).")]
+UpdatedSinceOpt = Annotated[Optional[str], typer.Option(
+    "--updated-since", metavar="WHEN", callback=_updated_since,
+    help="Only stored or changed at or after this day or ISO time (UTC).")]
+
+
+def limit_option(help: str = "At most N lines (0: all)."):
+    """The ``--limit N`` option (use with a default)."""
+    return Annotated[int, typer.Option("--limit", "-n", metavar="N", min=0, help=help)]

@@ -1,81 +1,15 @@
-"""`incidents export`, `incidents status`: the scheduled job's database (the job's own verb, `ingest`, is
-registered by pipelines/cli.py)."""
+"""`incidents status`: the scheduled job's database (the job's own verb, `ingest`, is registered by
+pipelines/cli.py; `export` is in export_cmd.py)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from ..errors import InputError, StoreError
 from .app import app
-from .options import DEFAULT_DB, JobDbOpt, OutputFileOpt, check_db_path, since_option
-
-@app.command(
-    "export",
-    help=(
-        "Write stored records as JSONL (one extractor record per line; incident reports only by default).\n\n"
-        "The file is replaced atomically: a reader sees the old file or the new one, never half of one, and a failed "
-        "export leaves the previous file as it was.\n\n"
-        "Examples:\n\n"
-        "  incidents export --output incidents.jsonl\n\n"
-        "  incidents export --output - --since 2024-01-01\n\n"
-        "  incidents export --output all.jsonl --all-documents   (incident or not)\n\n"
-        "  incidents export --output merged.jsonl --incidents   (one line per incident)"
-    ),
-)
-def export_cmd(
-    output: OutputFileOpt,
-    since: since_option("Only documents published on or after this day (fetch day when unknown).") = None,
-    all_documents: Annotated[bool, typer.Option("--all-documents", help="Every document's record, not only incidents.")] = False,
-    incidents: Annotated[bool, typer.Option("--incidents", help="One line per merged incident (all its reports) instead of one per report.")] = False,
-    db: JobDbOpt = DEFAULT_DB,
-) -> None:
-    from ..queries import read_snapshot
-    from ..store import Store, atomic_output
-
-    if incidents and all_documents:
-        raise InputError("--incidents and --all-documents cannot be combined")
-    check_db_path(db)
-    with Store(db, create=False) as store, read_snapshot(store.conn) as conn:  # even while an ingest writes
-        if incidents:
-            lines = _incident_lines(conn, since)
-        else:
-            lines = _record_lines(conn, since, all_documents)
-        if output == "-":
-            n = 0
-            for line in lines:
-                sys.stdout.write(line)
-                n += 1
-            sys.stdout.flush()
-        else:
-            with atomic_output(output) as fh:
-                n = 0
-                for line in lines:
-                    fh.write(line)
-                    n += 1
-    what = "incidents" if incidents else ("records" if all_documents else "incident records")
-    where = "stdout" if output == "-" else output
-    print(f"export: {n} {what} written to {where}", file=sys.stderr)
-
-
-def _record_lines(conn, since: Optional[str], all_documents: bool):
-    from ..queries import record_json_lines
-
-    for record_json in record_json_lines(conn, since, all_documents):
-        yield record_json.strip() + "\n"
-
-
-def _incident_lines(conn, since: Optional[str]):
-    try:
-        from ..merge import export_incidents
-    except ImportError:
-        raise StoreError("--incidents needs extractor.merge, which is not installed") from None
-    for obj in export_incidents(conn, since=since):
-        yield json.dumps(obj, ensure_ascii=False, default=str) + "\n"
-
+from .options import DEFAULT_DB, JobDbOpt, check_db_path
 
 @app.command(
     "status",
