@@ -15,6 +15,8 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .record import DATE_ROLES, date_roles_model
+
 INCIDENT_SCHEMA_VERSION = "1.1.0"
 INCIDENT_SCHEMA_ID = "https://github.com/incidents-extractor/schema/incident-1.1.0.json"
 
@@ -51,11 +53,7 @@ class BestDate(Support):
     date: str
 
 
-class BestDates(_Model):
-    incident: Optional[BestDate] = None
-    discovered: Optional[BestDate] = None
-    contained: Optional[BestDate] = None
-    disclosed: Optional[BestDate] = None
+BestDates = date_roles_model("BestDates", BestDate, _Model, __name__)
 
 
 class SupportedCode(_Model):
@@ -165,7 +163,7 @@ def best_values(reps: list) -> dict:
                 rs.append(r)
         best["agencies"].append({"code": c, "role": role, "source_ids": [r.source_id for r in rs],
                                  "report_ids": [r.rid for r in rs]})
-    for name in ("incident", "discovered", "contained", "disclosed"):
+    for name in DATE_ROLES:
         cands = []
         for r in reps:
             v = (r.rec.get("dates") or {}).get(name)

@@ -12,7 +12,7 @@ import json
 from datetime import date
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model
 
 from .resources import LANGUAGES
 
@@ -90,11 +90,16 @@ class DateValue(_Model):
     evidence: Evidence
 
 
-class Dates(_Model):
-    incident: Optional[DateValue] = None
-    discovered: Optional[DateValue] = None
-    contained: Optional[DateValue] = None
-    disclosed: Optional[DateValue] = None
+DATE_ROLES = ("incident", "discovered", "contained", "disclosed")
+
+
+def date_roles_model(name: str, value: type, base: type, module: str) -> type:
+    """A model with one optional ``value`` per date role (the record's dates and the incident's best dates)."""
+    return create_model(name, __base__=base, __module__=module,
+                        **{role: (Optional[value], None) for role in DATE_ROLES})
+
+
+Dates = date_roles_model("Dates", DateValue, _Model, __name__)
 
 
 class Agency(_Model):
