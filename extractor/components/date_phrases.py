@@ -1,0 +1,218 @@
+"""Date phrases of a text and their days: the language's date forms, resolved against the publication day.
+
+A phrase is ``le 14 juin dernier``, ``samedi``, ``on Saturday``, ``June 14, 2024``, ``2024-06-14`` or
+``hier``, with month and weekday names from ``resources/<lang>/cues.json`` and the forms' words from
+``resources/<lang>/dates.json``. Explicit days are validated by dateparser; weekdays and "yesterday" are
+counted back from the publication day (a relative date with no known publication day stays unresolved).
+A range ("between Aug. 22 and 24", "du 3 au 5 mars", "June 14 or 15"), a bound ("on or before", "the week
+of", "depuis le"), a date announced for the future and a page header's date ("date 2024-08-29",
+"Publié le ...") name no single day of an event and are no candidates; the days a range spans are kept
+apart (``range_days``), since a day that bounds a stated range is rarely the event's one day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Optional
+
+from ..resources import alternation, cues, load_json
+from ._util import sentence_bounds
+
+ROLES = ("incident", "discovered", "contained", "disclosed")
+
+@dataclass
+class DatePhrase:
+    start: int
+    end: int
+    value: Optional[date]
+    role: Optional[str] = None  # the first slot this phrase fills, if any
+    features: dict = field(default_factory=dict, repr=False)  # role -> {feature: value}
+    scores: dict = field(default_factory=dict, repr=False)  # role -> linear score
+
+
+def _alt(patterns, word_start: bool = True) -> re.Pattern:
+    """Regex fragments matched at a word start (a fragment may match the start of a longer word)."""
+    pats = tuple(p for p in patterns if p)
+    if not pats:
+        return re.compile(r"(?!x)x")
+    rx = alternation(pats, re.IGNORECASE, False)
+    return re.compile(r"(?<![\w])(?:" + rx.pattern + ")", re.IGNORECASE) if word_start else rx
+
+
+def _suffix_alt(patterns) -> re.Pattern:
+    """Markers that end right before a date phrase ("on or before ", "la semaine du ")."""
+    pats = [p for p in patterns if p]
+    if not pats:
+        return re.compile(r"(?!x)x")
+    body = "|".join(f"(?:{p})" for p in sorted(set(pats), key=lambda p: (-len(p), p)))
+    return re.compile(rf"(?<![\w])(?:{body})[\s\u00a0]{{0,3}}$", re.IGNORECASE)
+
+
+class DateRules:
+    def __init__(self, lang: str):
+        self.lang = lang
+        d = cues(lang)["dates"]
+        x = load_json(lang, "dates.json")
+        self.months = {k.lower(): v for k, v in d["months"].items()}
+        self.weekdays = {k.lower(): v for k, v in d["weekdays"].items()}
+        month = "|".join(sorted(map(re.escape, self.months), key=len, reverse=True))
+        wd = "|".join(sorted(map(re.escape, self.weekdays), key=len, reverse=True))
+        past = "|".join(sorted(map(re.escape, d["past_markers"]), key=len, reverse=True))
+        self.first_day = {w.lower() for w in d["first_day"]}
+        first = "|".join(map(re.escape, d["first_day"])) or r"(?!x)x"
+        suffixes = x.get("ordinal_suffixes") or []
+        self.suffix_re = re.compile("(?:" + "|".join(map(re.escape, suffixes)) + ")$" if suffixes else r"(?!x)x", re.I)
+        suf = ("(?:" + "|".join(map(re.escape, sorted(suffixes, key=len, reverse=True))) + ")?") if suffixes else ""
+        day = rf"(?:{first}|[0-3]?\d){suf}"
+        year = r"(?:1[89]\d\d|20\d\d)"
+        S = r"[\s\u00a0\u202f]{1,3}"
+        prefixes = "|".join(map(re.escape, x.get("day_prefixes", [])))
+        links = "|".join(map(re.escape, x.get("day_month_links", [])))
+        pre = rf"(?:(?:{prefixes}){S})?" if prefixes else ""
+        link = rf"(?:(?:{links}){S})?" if links else ""
+        forms = [
+            rf"(?P<iso>{year}-[01]\d-[0-3]\d)",
+            rf"(?:(?P<wd1>{wd}),?{S})?{pre}(?P<d1>{day}){S}{link}(?P<m1>{month})\.?(?:,?{S}(?P<y1>{year}))?(?:{S}(?P<p1>{past}))?",
+            rf"(?:(?P<wd2>{wd}),?{S})?(?P<m2>{month})\.?{S}(?P<d2>{day})(?![\d:])(?:,?{S}(?P<y2>{year}))?",
+            rf"(?:(?P<p3a>{past}){S})?(?P<wd3>{wd})(?:{S}(?P<p3>{past}))?",
+        ]
+        rel = ([(w, "yesterday") for w in d["yesterday"]] + [(w, "day_before") for w in d["day_before_yesterday"]]
+               + [(w, "today") for w in d.get("today", [])])
+        if rel:
+            forms.append("(?P<rel>" + "|".join(w for w, _ in sorted(rel, key=lambda r: -len(r[0]))) + ")")
+        self.rel_res = [(re.compile(w + "$", re.I), k) for w, k in sorted(rel, key=lambda r: -len(r[0]))]
+        self.phrase_re = re.compile(r"(?<![\w-])(?:" + "|".join(forms) + r")(?![\w])", re.IGNORECASE)
+        # future verbs anywhere shortly before the date ("expects ... by June 30", "prévoit ... d'ici le 30 juin");
+        # future prepositions only right before it ("by June 30", not "hit by a cyberattack on May 8")
+        preps = set(x.get("future_prepositions", []))
+        verbs = [m for m in d.get("future_markers", []) if m not in preps] or ["(?!x)x"]
+        self.future = re.compile(rf"(?<![\w])(?:{'|'.join(verbs)})(?![\w])[^.;\d]{{0,50}}$", re.IGNORECASE)
+        self.future_prep = _suffix_alt(sorted(preps | {m for m in d.get("future_markers", []) if m in preps}))
+        self.complementizer = _alt(x.get("complementizers", []))
+        self.cleft = _suffix_alt(x.get("cleft_openers", []))
+        coords = "|".join(f"(?:{c})" for c in x.get("coordinators", [])) or r"(?!x)x"
+        self.coordination = re.compile(rf"[\s,]{{0,3}}(?:{coords})[\s]{{1,3}}(?:[\w’']{{1,12}}[\s]{{1,3}}){{0,2}}", re.IGNORECASE)
+        role_cues = x.get("role_cues", {})
+        self.role_res = {role: _alt(tuple(d["roles"][role]) + tuple(role_cues.get(role, ()))) for role in ROLES}
+        self.noun_re = re.compile(r"(?:" + _alt(x.get("noun_cues", [])).pattern + r")$", re.IGNORECASE)
+        self.families = {name: _alt(x.get(f"{name}_cues", [])) for name in
+                         ("procedure", "report", "caption", "header", "cross_reference")}
+        self.breaks = alternation(tuple(cues(lang)["clause_break"]), re.IGNORECASE, False)
+        self.approx = _suffix_alt(x.get("approx_markers", []))
+        self.bound = _suffix_alt(x.get("bound_markers", []))
+        joiners = "|".join(f"(?:{j})" for j in sorted(x.get("range_joiners", []), key=len, reverse=True)) or r"(?!x)x"
+        arts = "|".join(re.escape(a) for a in x.get("range_articles", [])) or r"(?!x)x"
+        self.range_join = re.compile(rf",?\s{{0,3}}(?:{joiners})\s{{0,3}}(?:(?:{arts})\s{{1,3}})?", re.IGNORECASE)
+        openers = "|".join(f"(?:{o})" for o in x.get("range_openers", [])) or r"(?!x)x"
+        froms = "|".join(f"(?:{o})" for o in x.get("range_from", [])) or r"(?!x)x"
+        sufs = "|".join(map(re.escape, suffixes)) or r"(?!x)x"
+        self.range_start = re.compile(
+            rf"(?<![\w])(?:(?:{openers})\s{{1,3}}(?:(?:{arts})\s{{1,3}})?|(?:{openers}|{froms})\s{{1,3}}(?:(?:{arts})\s{{1,3}})?"
+            rf"\d{{1,2}}(?:{sufs})?\s{{0,3}}(?:{joiners})\s{{1,3}}(?:(?:{arts})\s{{1,3}})?)$", re.IGNORECASE)
+        # "June 14 or 15", "May 8-9", "April 17, 18 and 23": the phrase is the first of several days
+        self.range_tail = re.compile(rf"(?:,\s{{0,2}}\d{{1,2}}(?!\d))*,?\s{{0,3}}(?:{joiners})\s{{0,3}}\d{{1,2}}(?![\d:,.]\d)(?!\s{{0,3}}(?:%|h\b))", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def rules_for(lang: str) -> DateRules:
+    return DateRules(lang)
+
+
+@lru_cache(maxsize=4096)
+def _parse_explicit(lang: str, day: int, month: int, year: int) -> Optional[date]:
+    """An explicit calendar day, resolved by dateparser (validates the day for its month)."""
+    import dateparser
+
+    phrase = f"{year:04d}-{month:02d}-{day:02d}"
+    parsed = dateparser.parse(phrase, languages=[lang], settings={"DATE_ORDER": "YMD", "STRICT_PARSING": True})
+    return parsed.date() if parsed else None
+
+
+def precision_of(m: re.Match) -> str:
+    """'year' (a year is written), 'day_month', 'weekday' or 'relative' (hier, yesterday)."""
+    g = m.groupdict()
+    if g.get("iso") or g.get("y1") or g.get("y2"):
+        return "year"
+    if g.get("m1") or g.get("m2"):
+        return "day_month"
+    return "weekday" if g.get("wd3") else "relative"
+
+
+def resolve(rules: DateRules, m: re.Match, published: Optional[date], day_precision: bool) -> Optional[date]:
+    g = m.groupdict()
+    if g.get("iso"):
+        y, mo, d = (int(x) for x in g["iso"].split("-"))
+        return _parse_explicit(rules.lang, d, mo, y)
+    for i in ("1", "2"):
+        if g.get(f"m{i}"):
+            raw_day = rules.suffix_re.sub("", g[f"d{i}"].lower()) if not g[f"d{i}"].lower() in rules.first_day else "1"
+            dnum = int(raw_day) if raw_day.isdigit() else None
+            if dnum is None or not 1 <= dnum <= 31:
+                return None
+            month = rules.months[g[f"m{i}"].lower().rstrip(".")]
+            if g.get(f"y{i}"):
+                return _parse_explicit(rules.lang, dnum, month, int(g[f"y{i}"]))
+            if published is None:
+                return None
+            value = _parse_explicit(rules.lang, dnum, month, published.year)
+            if value and value > published + timedelta(days=1):
+                value = _parse_explicit(rules.lang, dnum, month, published.year - 1)
+            return value
+    if not (published and day_precision):
+        return None
+    if g.get("wd3"):
+        wd = rules.weekdays[g["wd3"].lower()]
+        delta = (published.weekday() - wd) % 7
+        if delta == 0 and (g.get("p3") or g.get("p3a")):
+            delta = 7
+        return published - timedelta(days=delta)
+    if g.get("rel"):
+        kind = next((k for rx, k in rules.rel_res if rx.fullmatch(g["rel"])), "yesterday")
+        return published - timedelta(days={"day_before": 2, "yesterday": 1, "today": 0}[kind])
+    return None
+
+
+def is_future(r: DateRules, text: str, s: int, lo: int) -> bool:
+    """'d'ici le 30 juin', 'expects ... by June 30': a date announced, not one that happened."""
+    return bool(r.future.search(text[max(lo, s - 60):s]) or r.future_prep.search(text, max(lo, s - 30), s))
+
+def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int]]) -> list[tuple[DatePhrase, re.Match]]:
+    """The single-day date phrases of `text` with their days (ranges, bounds, future dates and page headers left out)."""
+    published: Optional[date] = meta.get("published")
+    day_precision = meta.get("published_precision", "day") == "day"
+    if published and not day_precision:  # "2006-06": any day of June 2006 may be before publication
+        published = (published.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    skip_lo, skip_hi = meta.get("dateline_span") or (0, 0)
+    matches = [m for m in r.phrase_re.finditer(text) if not (skip_lo <= m.start() < skip_hi)]
+    in_range = set()
+    for a, b in zip(matches, matches[1:]):
+        between = text[a.end():b.start()]
+        if len(between) <= 14 and r.range_join.fullmatch(between):
+            in_range.update((a.start(), b.start()))  # "between Aug. 22 and 24", "du 3 au 5 mars": not one day
+    for m in matches:
+        if (r.range_start.search(text, max(0, m.start() - 24), m.start())
+                or r.bound.search(text, max(0, m.start() - 40), m.start())
+                or r.range_tail.match(text, m.end())):
+            in_range.add(m.start())
+    changed = True
+    while changed:  # "between last Thursday, Jan. 5, and ...": an apposition shares its neighbour's range
+        changed = False
+        for a, b in zip(matches, matches[1:]):
+            if (a.start() in in_range) != (b.start() in in_range) and re.fullmatch(r"[\s,()]{1,3}", text[a.end():b.start()]):
+                in_range.update((a.start(), b.start()))
+                changed = True
+    out = []
+    for m in matches:
+        if m.start() in in_range:
+            continue
+        value = resolve(r, m, published, day_precision)
+        if value is None or (published and value > published):
+            continue
+        lo, _ = sentence_bounds(sents, m.start())
+        if is_future(r, text, m.start(), lo):
+            continue
+        out.append((DatePhrase(m.start(), m.end(), value), m))
+    return out
