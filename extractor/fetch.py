@@ -10,6 +10,8 @@
   of decoded data (a gzip bomb stops at the cap); content types other than HTML/XML/text/feeds are refused
   before the body is read.
 * A per-host delay (:class:`HostThrottle`) shared by a :class:`Fetcher`.
+* Direct connections unless a proxy is asked for (``FetchSettings(proxy=...)`` or ``INCIDENTS_PROXY``);
+  the environment's ``HTTP_PROXY``/``HTTPS_PROXY`` are never read.
 
 Every failure raises :class:`extractor.errors.FetchError` (exit code 4) with one line.
 HTTP statuses >= 300 that are not followed redirects are returned, not raised
@@ -18,23 +20,23 @@ HTTP statuses >= 300 that are not followed redirects are returned, not raised
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .decoding import CHUNK as _CHUNK, CappedDecoder, charset_name, decode_body
+from .decoding import charset_name, decode_body
+from .throttle import HostThrottle
+from .fetch_body import Deadline, arm_watchdog, fmt_seconds, read_body
 from . import settings
 from .errors import FetchError
 from .netguard import (_GuardedTransport, _one_line, _Refused, _refusal, _short, _Unresolved,
-                       allow_private_from_env, check_url, is_public_address)
+                       allow_private_from_env, check_resolved, check_url, is_public_address, proxy_from_env, proxy_url)
 
 __all__ = [
     "FetchSettings",
@@ -68,6 +70,7 @@ class FetchSettings:
     max_redirects: int = _LIMITS["max_redirects"]
     per_host_delay: float = _LIMITS["per_host_delay_s"]  # between two requests to one host (HostThrottle)
     user_agent: str = _LIMITS["user_agent"]
+    proxy: Optional[str] = None  # http(s)://host:port; None: $INCIDENTS_PROXY when set, else direct (docs/NETWORK.md)
     allowed_types: tuple = (
         "text/html",
         "application/xhtml+xml",
@@ -102,40 +105,7 @@ class Response:
         return decode_body(self.content, self.encoding)
 
 
-# --------------------------------------------------------------------------- throttle
-
-
-class HostThrottle:
-    """Keeps at least ``delay`` seconds between two requests to one host (thread-safe)."""
-
-    def __init__(self, delay: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.delay = max(0.0, float(delay))
-        self._clock = clock
-        self._sleep = sleep
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, host: str) -> float:
-        """Block until a request to ``host`` may start; returns the seconds waited."""
-        key = (host or "").lower()
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next.get(key, now))
-            self._next[key] = start + self.delay
-            if len(self._next) > 10_000:  # forget hosts whose slot has passed
-                self._next = {k: v for k, v in self._next.items() if v > now}
-        pause = start - now
-        if pause > 0:
-            self._sleep(pause)
-        return pause
-
-
 # --------------------------------------------------------------------------- the fetcher
-
-
-def _fmt_seconds(t: float) -> str:
-    return f"{t:g}s"
 
 
 def _media_type(value: Optional[str]) -> tuple[Optional[str], Optional[str]]:
@@ -151,19 +121,6 @@ def _media_type(value: Optional[str]) -> tuple[Optional[str], Optional[str]]:
     return mime, charset
 
 
-class _Deadline:
-    def __init__(self, total: float):
-        self.total = total
-        self.start = time.monotonic()
-        self.end = self.start + total
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
-    def passed(self) -> bool:
-        return time.monotonic() >= self.end
-
-
 class Fetcher:
     """A reusable client: one httpx.Client (keep-alive), one HostThrottle, one FetchSettings.
 
@@ -175,7 +132,8 @@ class Fetcher:
         self.settings = settings
         self.allow_private = bool(settings.allow_private or allow_private_from_env())
         self.throttle = throttle if throttle is not None else HostThrottle(settings.per_host_delay)
-        self._transport = _GuardedTransport(self.allow_private)
+        self.proxy = proxy_url(settings.proxy if settings.proxy is not None else proxy_from_env())
+        self._transport = _GuardedTransport(self.allow_private, proxy=self.proxy)
         self._client = httpx.Client(
             transport=self._transport,
             follow_redirects=False,
@@ -218,14 +176,16 @@ class Fetcher:
         }
         extra = {str(k): str(v) for k, v in (headers or {}).items()}
         start = time.monotonic()
-        deadline: Optional[_Deadline] = None
+        deadline: Optional[Deadline] = None
         current = url.strip()
         permanent: Optional[str] = None
         hops = 0
         while True:
+            if self.proxy and not self.allow_private:  # the proxy connects: check what the name resolves to here
+                check_resolved(current, s.connect_timeout)
             self.throttle.wait(_host_key(current))
             if deadline is None:
-                deadline = _Deadline(s.total_timeout)  # the throttle's first wait is not the request's time
+                deadline = Deadline(s.total_timeout)  # the throttle's first wait is not the request's time
             req_headers = dict(base_headers)
             req_headers.update(extra)
             resp = self._one(current, req_headers, deadline)
@@ -247,11 +207,11 @@ class Fetcher:
             return resp
 
     # -- one hop
-    def _one(self, url: str, headers: dict, deadline: _Deadline) -> Response:
+    def _one(self, url: str, headers: dict, deadline: Deadline) -> Response:
         s = self.settings
         left = deadline.left()
         if left <= 0:
-            raise FetchError(f"timed out after {_fmt_seconds(s.total_timeout)}: {_short(url)}")
+            raise FetchError(f"timed out after {fmt_seconds(s.total_timeout)}: {_short(url)}")
         timeout = httpx.Timeout(
             connect=min(s.connect_timeout, left),
             read=min(s.read_timeout, left),
@@ -268,7 +228,7 @@ class Fetcher:
             # the transport directly: httpx.Client would parse Location itself (and raise on odd ones)
             response = self._transport.handle_request(request)
             try:
-                watchdog = _arm_watchdog(response, deadline, fired)
+                watchdog = arm_watchdog(response, deadline, fired)
                 status = response.status_code
                 hdrs = {k.lower(): v for k, v in response.headers.items()}
                 ctype, charset = _media_type(hdrs.get("content-type"))
@@ -283,7 +243,7 @@ class Fetcher:
                     else:
                         limit = min(limit, _LIMITS["error_body_bytes"])  # an error page: keep its head only
                         strict = False
-                    content = self._read_body(response, hdrs, url, limit, strict, deadline, fired)
+                    content = read_body(response, hdrs, url, limit, strict, deadline)
             finally:
                 response.close()
         except FetchError:
@@ -293,16 +253,16 @@ class Fetcher:
         except _Unresolved as err:
             raise FetchError(f"cannot connect to {_short(url)}: {err.reason}") from None
         except httpx.ConnectTimeout:
-            raise FetchError(f"timed out after {_fmt_seconds(min(s.connect_timeout, left))}: {_short(url)}") from None
+            raise FetchError(f"timed out after {fmt_seconds(min(s.connect_timeout, left))}: {_short(url)}") from None
         except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout):
             if fired.is_set() or deadline.passed():
-                raise FetchError(f"timed out after {_fmt_seconds(s.total_timeout)}: {_short(url)}") from None
-            raise FetchError(f"timed out after {_fmt_seconds(min(s.read_timeout, left))}: {_short(url)}") from None
+                raise FetchError(f"timed out after {fmt_seconds(s.total_timeout)}: {_short(url)}") from None
+            raise FetchError(f"timed out after {fmt_seconds(min(s.read_timeout, left))}: {_short(url)}") from None
         except httpx.ConnectError as err:
             raise FetchError(f"cannot connect to {_short(url)}: {_reason_text(err)}") from None
         except (httpx.TransportError, httpx.DecodingError, OSError) as err:
             if fired.is_set() or deadline.passed():
-                raise FetchError(f"timed out after {_fmt_seconds(s.total_timeout)}: {_short(url)}") from None
+                raise FetchError(f"timed out after {fmt_seconds(s.total_timeout)}: {_short(url)}") from None
             raise FetchError(f"network error while fetching {_short(url)}: {_reason_text(err)}") from None
         finally:
             if watchdog is not None:
@@ -311,60 +271,6 @@ class Fetcher:
             url=url, final_url=str(url), status=status, headers=hdrs, content=content,
             content_type=ctype, encoding=charset_name(charset) and charset, permanent_redirect=None, elapsed=0.0,
         )
-
-    def _read_body(self, response: httpx.Response, hdrs: dict, url: str, limit: int, strict: bool,
-                   deadline: _Deadline, fired: threading.Event) -> bytes:
-        s = self.settings
-        too_big = f"page larger than {limit} bytes: {_short(url)}"
-        declared = hdrs.get("content-length", "").strip()
-        if strict and declared.isdigit() and int(declared) > limit:
-            raise FetchError(too_big)
-        codings = [c.strip().lower() for c in hdrs.get("content-encoding", "").split(",") if c.strip()]
-        codings = [c for c in codings if c not in ("identity",)]
-        if len(codings) > 2:
-            raise FetchError(f"unsupported content encoding {_one_line(', '.join(codings))[:60]}: {_short(url)}")
-        for c in codings:
-            if c not in ("gzip", "x-gzip", "deflate"):
-                raise FetchError(f"unsupported content encoding {_one_line(c)[:40]}: {_short(url)}")
-        decoders = [CappedDecoder("gzip" if c == "x-gzip" else c) for c in reversed(codings)]
-        out = bytearray()
-        raw_total = 0
-
-        def push(piece: bytes, depth: int) -> Iterator[bytes]:
-            if depth == len(decoders):
-                yield piece
-                return
-            for p in decoders[depth].feed(piece):
-                yield from push(p, depth + 1)
-
-        try:
-            for raw in response.iter_raw(_CHUNK):
-                raw_total += len(raw)
-                if raw_total > limit and strict:
-                    raise FetchError(too_big)
-                for piece in push(raw, 0):
-                    if len(out) + len(piece) > limit:
-                        if strict:
-                            raise FetchError(too_big)
-                        out += piece[: limit - len(out)]
-                        return bytes(out)
-                    out += piece
-                if deadline.passed():
-                    raise FetchError(f"timed out after {_fmt_seconds(s.total_timeout)}: {_short(url)}")
-                if raw_total > limit and not strict:
-                    return bytes(out)
-            for depth, dec in enumerate(decoders):  # what each layer still holds, through the layers after it
-                for held in dec.flush():
-                    for piece in push(held, depth + 1):
-                        if len(out) + len(piece) > limit:
-                            if strict:
-                                raise FetchError(too_big)
-                            return bytes(out + piece[: limit - len(out)])
-                        out += piece
-        except zlib.error as err:
-            raise FetchError(f"cannot decode the {'/'.join(codings)} body of {_short(url)}: {_one_line(err)}") from None
-        return bytes(out)
-
 
 def _reason(status: int) -> str:
     try:
@@ -382,30 +288,6 @@ def _reason_text(err: BaseException) -> str:
     if "Connection refused" in text or "Errno 111" in text:
         return "connection refused"
     return text[:200]
-
-
-def _arm_watchdog(response: httpx.Response, deadline: _Deadline, fired: threading.Event) -> Optional[threading.Timer]:
-    """At the deadline, shut the socket down so a body trickling in cannot outlive it."""
-    stream = response.extensions.get("network_stream")
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if sock is None:
-        return None
-    left = deadline.left()
-
-    def fire() -> None:
-        fired.set()
-        try:
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain-socket method, also for TLS sockets
-        except OSError:
-            pass
-
-    if left <= 0:
-        fire()
-        return None
-    timer = threading.Timer(left, fire)
-    timer.daemon = True
-    timer.start()
-    return timer
 
 
 def _host_key(url: str) -> str:

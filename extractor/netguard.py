@@ -4,7 +4,8 @@ The host is resolved here, every resolved address is checked with :func:`is_publ
 and the socket is opened to that checked address (an httpcore network backend), so DNS
 rebinding cannot swap in a private address between the check and the connection.
 Private hosts are allowed with ``allow_private=True`` or ``INCIDENTS_ALLOW_PRIVATE=1``
-(tests, the offline demo). See docs/NETWORK.md.
+(tests, the offline demo). Behind a proxy (``$INCIDENTS_PROXY``, ``--proxy``) the proxy connects, so only
+the URL and what its host name resolves to here can be checked. See docs/NETWORK.md.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import httpx
 from .errors import FetchError
 
 ALLOW_PRIVATE_ENV = "INCIDENTS_ALLOW_PRIVATE"
+PROXY_ENV = "INCIDENTS_PROXY"
 _URL_SHOWN = 300
 
 
@@ -74,6 +76,43 @@ def is_public_address(ip: str) -> bool:
 def allow_private_from_env() -> bool:
     """``INCIDENTS_ALLOW_PRIVATE=1`` (or true/yes/on) in the environment allows private hosts."""
     return os.environ.get(ALLOW_PRIVATE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def proxy_from_env() -> Optional[str]:
+    """``$INCIDENTS_PROXY`` (the only proxy variable read: ``HTTP_PROXY`` and the like never change a fetch)."""
+    return os.environ.get(PROXY_ENV, "").strip() or None
+
+
+def proxy_url(value: Optional[str]) -> Optional[str]:
+    """A proxy URL checked (``http://host:port`` or ``https://``); None or empty: direct. Raises InputError."""
+    from .errors import InputError
+
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        parts = urlsplit(text)
+        parts.port
+    except ValueError as err:
+        raise InputError(f"bad proxy URL {_short(text)!r}: {_one_line(err)}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InputError(f"bad proxy URL {_short(text)!r}: expected http://HOST:PORT (or https://)")
+    return text
+
+
+def check_resolved(url: str, timeout: Optional[float]) -> None:
+    """Behind a proxy: refuse a host whose name resolves HERE to a refused address (the proxy resolves it
+    again and connects; what it reaches is its own affair). A name that does not resolve here is left to it."""
+    host = (urlsplit(url).hostname or "").strip("[]")
+    port = urlsplit(url).port or (443 if url.lower().startswith("https:") else 80)
+    try:
+        infos = _resolve(host, port, timeout)
+    except (_Unresolved, httpcore.ConnectTimeout, httpcore.ConnectError):
+        return
+    for family, _type, _proto, _canon, sockaddr in infos:
+        ip = str(sockaddr[0]).split("%", 1)[0]
+        if family in (socket.AF_INET, socket.AF_INET6) and not is_public_address(ip):
+            raise FetchError(_refusal(ip, url))
 
 
 def _short(url: Any) -> str:
@@ -248,16 +287,17 @@ def _ssl_context():
 
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's own transport (request/response mapping, exception mapping) over a connection pool
-    whose network backend is the guard. No proxy, HTTP/1.1, certificates verified."""
+    whose network backend is the guard. HTTP/1.1, certificates verified. With ``proxy``, every request goes
+    through that proxy (the one address the user chose, so it is not checked; the targets are, by name)."""
 
-    def __init__(self, allow_private: bool):  # the base __init__ only builds self._pool: built here instead
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=20,
-            max_keepalive_connections=10,
-            keepalive_expiry=5.0,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=GuardedBackend(allow_private),
-        )
+    def __init__(self, allow_private: bool, proxy: Optional[str] = None):  # the base __init__ only builds self._pool
+        common = dict(ssl_context=_ssl_context(), max_connections=20, max_keepalive_connections=10,
+                      keepalive_expiry=5.0, http1=True, http2=False, retries=0)
+        if proxy:
+            url = httpx.URL(proxy)
+            auth = (url.username, url.password) if url.username else None
+            self._pool = httpcore.HTTPProxy(
+                proxy_url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/"),
+                proxy_auth=auth, network_backend=httpcore.SyncBackend(), **common)
+        else:
+            self._pool = httpcore.ConnectionPool(network_backend=GuardedBackend(allow_private), **common)
