@@ -1,4 +1,4 @@
-"""`incidents ingest`: the scheduled job's verb, registered from the job side on the library's CLI.
+"""`incidents ingest` (and `incidents feeds`): the scheduled job's verbs, registered from the job side on the library's CLI.
 
 The library (``extractor``) never imports ``pipelines``; this module adds the job's verbs to the library's
 Typer app instead. It is the ``incidents`` console script (``main``), and the library's own entry point
@@ -20,6 +20,14 @@ import typer
 
 from extractor.cli.options import DEFAULT_DB, JobDbOpt, check_db_path
 from extractor.errors import FetchError, InputError
+from extractor.netguard import PROXY_ENV, proxy_from_env, proxy_url
+
+ProxyOpt = Annotated[Optional[str], typer.Option(
+    "--proxy", metavar="URL", envvar=None,
+    help=f"Fetch through this HTTP proxy (http://HOST:PORT). Default: ${PROXY_ENV} when set, else direct; "
+         "HTTP_PROXY and the like are never read. What the address guard still checks: docs/NETWORK.md.")]
+IgnoreRobotsOpt = Annotated[bool, typer.Option(
+    "--ignore-robots", help="Fetch pages even where robots.txt disallows them (your own sites; per feed: robots = false).")]
 
 INGEST_HELP = (
     "Poll news feeds, fetch each new item's page, extract incidents and store everything in SQLite.\n\n"
@@ -33,13 +41,16 @@ INGEST_HELP = (
     "  incidents ingest --every 30m   (until SIGTERM/Ctrl-C)\n\n"
     "  incidents ingest --docs docs.jsonl   (documents in the `extract --docs` format, stored, extracted and "
     "attached exactly as feed items are)\n\n"
+    "Pages a site's robots.txt disallows are skipped (reason recorded on the item) unless --ignore-robots or "
+    "robots = false on the feed. Once a day the run drops the text of old documents that are no incident "
+    "(`incidents prune`).\n\n"
     "Exit codes: 0 done (per-feed and per-item errors are in the summary and `incidents status`), "
     "4 every polled feed failed, 5 database locked by another ingest / newer schema / not a database."
 )
 
 
 def ingest_cmd(
-    feeds: Annotated[Optional[Path], typer.Option("--feeds", metavar="FILE", help="TOML feed list ([[feed]] url, name, language). Default: the shipped pipelines/feeds.toml.")] = None,
+    feeds: Annotated[Optional[list[Path]], typer.Option("--feeds", metavar="FILE", help="TOML feed list ([[feed]] url, name, language, enabled, robots; include = [\"default\"] extends the shipped one). Given twice, the lists are merged. Default: the shipped pipelines/feeds.toml.")] = None,
     db: JobDbOpt = DEFAULT_DB,
     every: Annotated[Optional[str], typer.Option("--every", metavar="DURATION", help="Keep polling every DURATION (30m, 1h, 90s) until stopped.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Offline demo: serve pipelines/demo/ on 127.0.0.1 and ingest its feeds.")] = False,
@@ -47,12 +58,14 @@ def ingest_cmd(
     force: Annotated[bool, typer.Option("--force", help="Poll every feed now, ignoring backoff and Retry-After (not retired feeds).")] = False,
     delay: Annotated[Optional[float], typer.Option("--delay", metavar="SECONDS", min=0.0, help="Pause between two requests to one host (default: the fetcher's).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no warnings; the summary line only.")] = False,
+    proxy: ProxyOpt = None,
+    ignore_robots: IgnoreRobotsOpt = False,
     docs: Annotated[Optional[Path], typer.Option("--docs", metavar="DOCS.jsonl", help='Ingest these documents ({"id", "url", "text" or "html", "title", "published", "language"} per line, - for stdin) instead of polling feeds.')] = None,
 ) -> None:
     from . import ingest as ing
 
     if docs is not None:
-        if feeds is not None or demo or every:
+        if feeds or demo or every:
             raise InputError("--docs ingests one file of documents: drop --feeds, --demo and --every")
         check_db_path(db)
         log = (lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr))
@@ -62,11 +75,13 @@ def ingest_cmd(
             summary = ing.ingest_docs_file(store, docs, log=log)
         print(summary.docs_line(), file=sys.stderr)
         return
-    if demo and feeds is not None:
+    if demo and feeds:
         raise InputError("--demo uses its own feed list: drop --feeds")
+    if demo and proxy:
+        raise InputError("--demo serves 127.0.0.1 itself: drop --proxy")
     interval = ing.parse_duration(every) if every else None
-    feed_path = Path(feeds) if feeds is not None else (ing.DEMO_DIR / "feeds.toml" if demo else ing.DEFAULT_FEEDS)
-    feed_list = ing.load_feed_list(feed_path)
+    feed_list = ing.load_feed_list(feed_paths(feeds, demo))
+    proxy = proxy_url(proxy if proxy is not None else proxy_from_env())
     check_db_path(db)
 
     stop = threading.Event()
@@ -88,7 +103,7 @@ def ingest_cmd(
         while True:
             started = time.monotonic()
             summary = _run_once(ing, db, feed_list, demo=demo, wait=wait, force=force, delay=delay,
-                                stop=stop, log=log, progress=progress)
+                                stop=stop, log=log, progress=progress, proxy=proxy, robots=not ignore_robots)
             print(summary.line(), file=sys.stderr)
             if interval is None or stop.is_set():
                 break
@@ -104,7 +119,17 @@ def ingest_cmd(
         raise FetchError(f"every polled feed failed ({summary.feeds_failed}): see `incidents status --db {db}`")
 
 
-def _run_once(ing, db: Path, feed_list, *, demo: bool, wait: bool, force: bool, delay, stop, log, progress):
+def feed_paths(feeds: Optional[list[Path]], demo: bool = False) -> list[Path]:
+    """The files of ``--feeds`` (several are merged in order), else the demo's or the shipped list."""
+    from . import ingest as ing
+
+    if feeds:
+        return list(feeds)
+    return [ing.DEMO_DIR / "feeds.toml" if demo else ing.DEFAULT_FEEDS]
+
+
+def _run_once(ing, db: Path, feed_list, *, demo: bool, wait: bool, force: bool, delay, stop, log, progress,
+              proxy: Optional[str] = None, robots: bool = True):
     from extractor.store import Store, ingest_lock
 
     server_cm = nullcontext(None)
@@ -122,21 +147,27 @@ def _run_once(ing, db: Path, feed_list, *, demo: bool, wait: bool, force: bool, 
             fetcher_cm = ing.open_fetcher(allow_private=True, per_host_delay=0.0 if delay is None else delay)
         else:
             to_fetch = from_fetch = (lambda u: u)
-            fetcher_cm = ing.open_fetcher(per_host_delay=delay)
+            fetcher_cm = ing.open_fetcher(per_host_delay=delay, proxy=proxy)
         with fetcher_cm as raw_fetcher:
             fetcher = ing.OnlyHost(raw_fetcher, server.hostport) if server is not None else raw_fetcher
             ingestor = ing.Ingestor(
                 store, feed_list, fetcher, ing.default_extractor_factory, force=force, stop=stop, log=log,
-                progress=progress, to_fetch_url=to_fetch, from_fetch_url=from_fetch,
+                progress=progress, to_fetch_url=to_fetch, from_fetch_url=from_fetch, robots=robots,
             )
-            return ingestor.run()
+            summary = ingestor.run()
+        if not stop.is_set():
+            ing.daily_prune(store, log=log)
+        return summary
 
 
 def register(app: typer.Typer) -> None:
     """Add the job's verbs to the library's app (once, however often it is called)."""
     if any(c.name == "ingest" for c in app.registered_commands):
         return
+    from .feeds_cmd import feeds_app
+
     app.command("ingest", help=INGEST_HELP)(ingest_cmd)
+    app.add_typer(feeds_app, name="feeds")
 
 
 def main(argv: list[str] | None = None) -> None:

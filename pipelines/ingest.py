@@ -22,19 +22,18 @@ still ``new``/``failed``.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import threading
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from extractor.errors import FetchError
-from extractor.store import Store, iso, iso_in
+from extractor.store import Store, iso
 
 from .feedlist import TRACKING_PARAMS, TRACKING_PREFIXES, FeedConfig, _lang, canonical_url, load_feed_list  # noqa: F401
-from .poll import FeedPolling, _backoff, limit
+from .pages import ItemPages, sha_id
+from .poll import FeedPolling, limit
+from .summary import Summary  # noqa: F401  (imported from here by the CLI and tests)
 from .schedule import (  # noqa: F401  (the job's helpers, used by the CLI)
     OnlyHost, check_store_writable, default_extractor_factory, open_fetcher, parse_duration, sleep_until,
 )
@@ -50,53 +49,7 @@ DEMO_PLACEHOLDER = "DEMO_HOST"
 # --------------------------------------------------------------------------------------------------------------
 # One run
 # --------------------------------------------------------------------------------------------------------------
-@dataclass
-class Summary:
-    feeds_polled: int = 0
-    feeds_not_modified: int = 0
-    feeds_failed: int = 0
-    feeds_skipped: int = 0  # backed off, Retry-After, or retired
-    new_items: int = 0
-    documents: int = 0
-    incident_reports: int = 0
-    new_incidents: int = 0
-    errors: int = 0  # failed feeds + failed items + merge errors
-    items_failed: int = 0
-    stopped: bool = False
-    messages: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        parts = [f"{self.feeds_polled} feeds polled"]
-        detail = []
-        if self.feeds_not_modified:
-            detail.append(f"{self.feeds_not_modified} not modified")
-        if self.feeds_failed:
-            detail.append(f"{self.feeds_failed} failed")
-        if self.feeds_skipped:
-            detail.append(f"{self.feeds_skipped} skipped: backoff or retired")
-        if detail:
-            parts[0] += " (" + ", ".join(detail) + ")"
-        parts.append(f"{self.new_items} new items")
-        parts.append(f"{self.documents} documents stored")
-        parts.append(f"{self.incident_reports} incidents found ({self.new_incidents} new)")
-        parts.append(f"{self.errors} errors")
-        return "ingest: " + ", ".join(parts) + (" (stopped early)" if self.stopped else "")
-
-    def docs_line(self) -> str:
-        """The summary of ``incidents ingest --docs`` (no feeds)."""
-        return (f"ingest: {self.documents} documents stored, {self.incident_reports} incidents found "
-                f"({self.new_incidents} new), {self.errors} errors" + (" (stopped early)" if self.stopped else ""))
-
-    def as_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k != "messages"}
-        return d
-
-
-def _sha_id(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-class Ingestor(FeedPolling):
+class Ingestor(FeedPolling, ItemPages):
     """Polls feeds and processes items into one Store. ``stop`` (an Event) ends the run after the current item."""
 
     def __init__(
@@ -114,6 +67,7 @@ class Ingestor(FeedPolling):
         to_fetch_url: Callable[[str], str] = lambda u: u,
         from_fetch_url: Callable[[str], str] = lambda u: u,
         item_max_attempts: Optional[int] = None,
+        robots: bool = True,
     ):
         self.store = store
         self.feeds = feeds
@@ -129,6 +83,10 @@ class Ingestor(FeedPolling):
         self.from_fetch_url = from_fetch_url
         self.item_max_attempts = item_max_attempts or limit("item_max_attempts")
         self.summary = Summary()
+        if robots and fetcher is not None:  # robots.txt read through the same fetcher (guard, caps, delay)
+            from extractor.robots import RobotsPolicy
+
+            self.robots = RobotsPolicy(fetcher)
 
     # -- helpers ----------------------------------------------------------------------------------------------
     def _warn(self, msg: str) -> None:
@@ -217,76 +175,6 @@ class Ingestor(FeedPolling):
         finally:
             if bar is not None:
                 bar.close()
-
-    def _fetch_item(self, item) -> Optional[dict]:
-        url = item["url"]
-        try:
-            resp = self.fetcher.fetch(self.to_fetch_url(url))
-        except FetchError as err:
-            msg = str(err)
-            self._item_failed(item, msg, gone=msg.startswith("unsupported content type"))
-            return None
-        if resp.status >= 300:
-            error = f"HTTP {resp.status}"
-            retry_after = None
-            if resp.status in (429, 503):
-                from extractor.fetch import parse_retry_after
-
-                retry_after = parse_retry_after(resp.headers.get("retry-after"))
-                if retry_after is not None:
-                    error += f", Retry-After {int(retry_after)}s"
-            self._item_failed(item, error, gone=resp.status in (404, 410), retry_after=retry_after)
-            return None
-        ctype = (getattr(resp, "content_type", None) or "").lower()
-        if ctype and not (ctype.startswith("text/") or "html" in ctype or "xml" in ctype):
-            self._item_failed(item, f"not an HTML page ({ctype})", gone=True)
-            return None
-        try:
-            body = resp.text()
-        except Exception as err:  # undecodable body
-            self._item_failed(item, f"cannot decode page: {err}")
-            return None
-        hint = _lang(item["feed_language"])
-        doc = {
-            "id": "doc-" + _sha_id(item["canonical_url"] or url),
-            "url": self.from_fetch_url(resp.final_url or url),
-            "title": item["title"],
-            # the page's own date (or a CNW dateline) wins; the feed's pubDate fills in when the page has none
-            "published": None,
-            "published_hint": item["published"],
-            "language": None,
-            "language_hint": hint,
-            "_html_sha256": hashlib.sha256(resp.content or b"").hexdigest(),
-            "_canonical_url": canonical_url(self.from_fetch_url(resp.final_url or url)),
-        }
-        if ctype.startswith("text/plain"):
-            doc["text"] = body
-        else:
-            doc["html"] = body
-        return doc
-
-    def _item_failed(self, item, error: str, gone: bool = False, conn=None,
-                     retry_after: Optional[float] = None) -> None:
-        attempts = (item["attempts"] or 0) + 1
-        if gone:
-            status, next_retry = "gone", None
-        elif attempts >= self.item_max_attempts:
-            status, next_retry = "failed", None  # given up: shown by `incidents status`
-        else:
-            wait = _backoff(limit("item_backoff_base_s"), attempts, limit("item_backoff_cap_s"))
-            if retry_after is not None:
-                wait = max(wait, min(float(retry_after), limit("retry_after_cap_s")))
-            status, next_retry = "failed", iso_in(wait)
-        sql = "UPDATE items SET status = ?, attempts = ?, last_error = ?, next_retry = ? WHERE id = ?"
-        args = (status, attempts, error[:500], next_retry, item["id"])
-        if conn is not None:
-            conn.execute(sql, args)
-        else:
-            with self.store.transaction() as c:
-                c.execute(sql, args)
-        self.summary.items_failed += 1
-        self.summary.errors += 1
-        self._warn(f"item {item['url']}: {error}" + (f" (retry after {next_retry})" if next_retry else ""))
 
     def _extract_and_store(self, fetched: list) -> None:
         """Extract a chunk of (item or None, document) and store each: one transaction for the chunk."""
@@ -386,7 +274,7 @@ class Ingestor(FeedPolling):
                 continue
             doc = dict(doc)
             if not doc.get("id"):
-                doc["id"] = "doc-" + _sha_id(doc.get("url") or doc.get("text") or doc.get("html") or str(n))
+                doc["id"] = "doc-" + sha_id(doc.get("url") or doc.get("text") or doc.get("html") or str(n))
             chunk.append((None, doc))
             if len(chunk) >= self.batch_size:
                 flush()
@@ -406,3 +294,19 @@ def ingest_docs_file(store: Store, path, *, extractor_factory: Optional[Callable
     ingestor = Ingestor(store, [], None, extractor_factory or default_extractor_factory, batch_size=batch_size,
                         stop=stop, log=log)
     return ingestor.ingest_documents(read_docs_jsonl(path))
+
+
+def daily_prune(store: Store, log: Callable[[str], None] = lambda msg: None) -> Optional[dict]:
+    """Once a UTC day, the retention of extractor/retention.py (old non-incident texts dropped); never fails a run."""
+    from extractor.errors import StoreError
+    from extractor.retention import prune_if_due
+
+    try:
+        result = prune_if_due(store)
+    except StoreError as err:
+        log(f"incidents: warning: retention not run ({err})")
+        return None
+    if result and result["documents"]:
+        log(f"incidents: retention: the text of {result['documents']} documents that are no incident, fetched "
+            f"before {result['cutoff']}, was dropped (URL, GUID and hash kept)")
+    return result

@@ -21,6 +21,20 @@ def _backoff(base: float, n: int, cap: float) -> float:
     return min(cap, base * (2 ** max(0, n - 1)))
 
 
+# Job bookkeeping in ``meta`` (read by extractor/health.py for `incidents status`), per feed id.
+LAST_SUCCESS = "feed_last_success:"    # the last poll answered 200 or 304
+FAILING_SINCE = "feed_failing_since:"  # the first failure since then (gone at the next success)
+
+
+def _mark(conn, feed_id: int, ok: bool, at: str) -> None:
+    if ok:
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                     (f"{LAST_SUCCESS}{feed_id}", at))
+        conn.execute("DELETE FROM meta WHERE key = ?", (f"{FAILING_SINCE}{feed_id}",))
+    else:
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (f"{FAILING_SINCE}{feed_id}", at))
+
+
 class FeedPolling:
     """Polls the configured feeds into the ``feeds`` and ``items`` tables (needs store, feeds, fetcher, summary)."""
 
@@ -33,8 +47,10 @@ class FeedPolling:
         return url
 
     def sync_feeds(self) -> list[int]:
-        """Insert the configured feeds that are new; refresh names/languages. Returns their ids in order."""
+        """Insert the configured feeds that are new; refresh names/languages; note the feeds with ``robots = false``.
+        Returns their ids in order."""
         ids: list[int] = []
+        robots_off: set[int] = set()
         with self.store.transaction() as conn:
             for cfg in self.feeds:
                 url = self._resolve_moved(conn, cfg.url)
@@ -53,6 +69,9 @@ class FeedPolling:
                         )
                 if fid not in ids:
                     ids.append(fid)
+                if not getattr(cfg, "robots", True):
+                    robots_off.add(fid)
+        self.robots_off = frozenset(robots_off)
         return ids
 
     def poll_feed(self, feed_id: int) -> None:
@@ -96,6 +115,7 @@ class FeedPolling:
                     "UPDATE feeds SET last_polled = ?, last_status = 304, last_error = NULL, failures = 0, "
                     "next_poll_after = NULL WHERE id = ?", (iso(now), feed_id),
                 )
+                _mark(c, feed_id, True, iso(now))
             self.summary.feeds_not_modified += 1
             return
         if status == 410:
@@ -104,6 +124,7 @@ class FeedPolling:
                     "UPDATE feeds SET last_polled = ?, last_status = 410, last_error = ?, retired = 1, "
                     "next_poll_after = NULL WHERE id = ?", (iso(now), "HTTP 410 Gone: feed retired", feed_id),
                 )
+                _mark(c, feed_id, False, iso(now))
             self._warn(f"feed {label} answered 410 Gone: retired (remove it from the feed list)")
             self.summary.feeds_failed += 1
             self.summary.errors += 1
@@ -148,6 +169,7 @@ class FeedPolling:
                 (resp.headers.get("etag"), resp.headers.get("last-modified"), iso(now), status, note,
                  _lang(parsed.language), parsed.title or None, fid),
             )
+            _mark(c, fid, True, iso(now))
         self.summary.new_items += added
 
     def _move_feed(self, conn, feed, new_url: Optional[str]) -> None:
@@ -180,6 +202,7 @@ class FeedPolling:
                 "UPDATE feeds SET last_polled = ?, last_status = ?, last_error = ?, failures = ?, next_poll_after = ? "
                 "WHERE id = ?", (iso(now), status, error, failures, iso_in(wait, now), feed["id"]),
             )
+            _mark(c, feed["id"], False, iso(now))
         self.summary.feeds_failed += 1
         self.summary.errors += 1
         self._warn(f"feed {feed['name'] or feed['url']}: {error} (next poll after {iso_in(wait, now)})")

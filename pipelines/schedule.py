@@ -28,11 +28,11 @@ def parse_duration(text: str) -> float:
 
 
 def open_fetcher(allow_private: bool = False, per_host_delay: Optional[float] = None,
-                 timeout: Optional[float] = None):
-    """A Fetcher with the project's settings (extractor.fetch: timeouts, size cap, redirects, User-Agent)."""
+                 timeout: Optional[float] = None, proxy: Optional[str] = None):
+    """A Fetcher with the project's settings (extractor.fetch: timeouts, size cap, redirects, User-Agent, proxy)."""
     from extractor.fetch import FetchSettings, Fetcher
 
-    kwargs: dict = {"allow_private": allow_private}
+    kwargs: dict = {"allow_private": allow_private, "proxy": proxy or ""}
     if per_host_delay is not None:
         kwargs["per_host_delay"] = per_host_delay
     if timeout is not None:

@@ -23,6 +23,7 @@ import typer
 # Command modules: importing one registers its verbs.
 from . import extract_cmd  # noqa: E402,F401  extract, schema
 from . import store_cmds  # noqa: E402,F401  status (ingest: pipelines/cli.py)
+from . import prune_cmd  # noqa: E402,F401  prune
 from . import export_cmd  # noqa: E402,F401  export
 from . import eval_cmd  # noqa: E402,F401  eval
 from . import incident_cmds  # noqa: E402,F401  import, show, merge, split, rematch
