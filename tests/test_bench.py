@@ -22,8 +22,9 @@ import benchgen  # noqa: E402
 from extractor import nlp as xnlp  # noqa: E402
 from extractor.prefilter import passes  # noqa: E402
 
-SUMMARY_KEYS = ["breach_ratio", "mix_ratio", "prefilter_pass", "peak_rss_mb", "startup_s", "startup_en_s",
-                "workers_speedup"]
+SUMMARY_KEYS = ["breach_ratio", "mix_ratio", "cli_mix_ratio", "workers_speedup", "workers_speedup_e2e", "startup_s",
+                "startup_cold_s", "startup_en_s", "peak_rss_mb", "attach_growth", "repeats", "prefilter_pass",
+                "breach_ratio_cpu", "mix_ratio_cpu", "cli_mix_ratio_cpu"]
 
 
 def test_generator_is_deterministic_and_mixed():
@@ -49,8 +50,9 @@ def test_generator_is_deterministic_and_mixed():
 
 def test_bench_quick_prints_summary(tmp_path):
     env = dict(os.environ, INCIDENTS_CACHE_DIR=str(tmp_path / "cache"))
-    proc = subprocess.run([sys.executable, str(ROOT / "eval" / "bench.py"), "--quick"], capture_output=True,
-                          text=True, env=env, timeout=900)
+    saved = tmp_path / "mix.jsonl"
+    proc = subprocess.run([sys.executable, str(ROOT / "eval" / "bench.py"), "--quick", "--store-sizes", "200",
+                           "--save", str(saved)], capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-2000:]
     last = proc.stdout.strip().splitlines()[-1]
     pairs = dict(kv.split("=", 1) for kv in last.split())
@@ -58,7 +60,33 @@ def test_bench_quick_prints_summary(tmp_path):
         assert key in pairs, key
         float(pairs[key])
     assert float(pairs["peak_rss_mb"]) > 100
+    assert pairs["repeats"] == "3" and pairs["mix_same_output"] == "1" and pairs["workers_same_output"] == "1"
+    assert len(saved.read_text().splitlines()) == 80  # the mix's records, one a line, for a later --expect
+    assert "store: 200 reports" in proc.stdout and "cli the same as in process: yes" in proc.stdout
     assert "reference nlp.pipe" in proc.stdout
+
+
+def test_bench_refuses_fewer_than_three_repeats():
+    proc = subprocess.run([sys.executable, str(ROOT / "eval" / "bench.py"), "--repeat", "2"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "at least 3" in proc.stderr
+
+
+def test_store_records_are_valid_and_ingest_reports_tenths(tmp_path):
+    import bench_store
+    from extractor.record import Record
+
+    recs = bench_store.records(300, seed=3)
+    assert recs == bench_store.records(300, seed=3) and len(recs) == 300
+    assert len({r["source"]["id"] for r in recs}) == 300
+    for r in recs[:50]:
+        Record.model_validate(r)
+    orgs = {r["organization"]["name"] for r in recs}
+    assert 20 <= len(orgs) <= 300 and len(orgs) < len(recs)  # several reports per organization
+    res = bench_store.ingest(tmp_path / "s.db", recs)
+    assert len(res["per_report_ms"]) == 10 and res["reports"] == 300
+    assert 0 < res["incidents"] < 300 and res["db_mb"] > 0
+    assert res["attach_growth"] == pytest.approx(res["per_report_ms"][-1] / res["per_report_ms"][0], rel=0.01)
 
 
 # -- regex program cache --------------------------------------------------------------------
