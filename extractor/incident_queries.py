@@ -1,4 +1,4 @@
-"""Read queries of `list`, `export` and `show`: incidents and records filtered, flat rows, id prefixes.
+"""Read queries of the daily verbs (`list`, `export`, `show`, `import`): filtered incidents and records, ids.
 
 One filter (``Filters``) serves both shapes of output. On incidents it reads the incident's best values
 (the ``v_incidents`` view, extractor/views.py); on report lines it reads each report's own record, so that
@@ -205,3 +205,8 @@ def resolve_id_prefix(conn: sqlite3.Connection, text: str) -> str:
     shown = sorted(found)
     more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
     raise InputError(f"incident id prefix {wanted!r} is ambiguous: {', '.join(shown[:5])}{more} (give more characters)")
+
+
+def max_report_id(conn: sqlite3.Connection) -> int:
+    """The highest report id so far (0 for none): reports stored later get higher ids."""
+    return conn.execute("SELECT COALESCE(MAX(id), 0) FROM reports").fetchone()[0]

@@ -13,7 +13,8 @@ import typer
 from ..errors import InputError
 from ..sources import read_docs_jsonl, read_source
 from .app import app
-from .options import OptionalOutputOpt, PrettyOpt
+from .progress import Progress, load_models
+from .options import OptionalOutputOpt, PrettyOpt, QuietOpt
 
 
 @app.command()
@@ -32,6 +33,7 @@ def extract(
     workers: int = typer.Option(1, "--workers", min=1, max=16, help="Worker processes for --docs."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow URLs on loopback/private networks (off by default)."),
     no_prefilter: bool = typer.Option(False, "--no-prefilter", help="Run the full pipeline even on texts without breach vocabulary."),
+    quiet: QuietOpt = False,
 ) -> None:
     """Extract incident records from one article or from a JSONL batch of documents.
 
@@ -41,6 +43,11 @@ def extract(
       incidents extract article.html --pretty                           a saved page, indented
       cat article.txt | incidents extract - --published 2024-08-07      a text on stdin
       incidents extract --docs docs.jsonl --output records.jsonl        a batch, same order, same ids
+      incidents extract --docs docs.jsonl -o records.jsonl --quiet      no progress bar, the summary only
+
+    With --docs, a bar shows the models loading and the documents done (on a terminal, unless --quiet), then
+    one summary line on standard error. A document that fails gets a record with its error and the batch goes
+    on: the exit code is 0 when at least one document was read, 3 when every document failed.
     """
     from ..pipeline import Extractor
 
@@ -74,10 +81,13 @@ def extract(
         records = extract_parallel(items, workers=workers, batch_size=batch_size, prefilter=not no_prefilter)
     else:
         records = extractor.extract_many(items)
-    if sys.stderr.isatty() and output not in (None, "-"):
-        from tqdm import tqdm
+    quiet = quiet or (output in (None, "-") and sys.stdout.isatty())  # records on the terminal: no bar among them
+    if workers == 1:  # with workers, each process loads its own models
+        from ..resources import LANGUAGES
 
-        records = tqdm(records, total=len(items), unit="doc", file=sys.stderr)
+        load_models(LANGUAGES, quiet)
+    bar = Progress("extract", total=len(items), unit="doc", quiet=quiet)
+    records = bar.track(records)
     counts = {"incidents": 0, "errors": 0}
 
     def counted(gen):
@@ -88,11 +98,10 @@ def extract(
 
     n = _write_records(counted(records), output, pretty)
     skipped = f", {extractor.stats['prefiltered']} skipped by the prefilter" if workers == 1 else ""
-    print(
-        f"incidents: {n} documents, {counts['incidents']} incidents, {counts['errors']} errors{skipped}, "
-        f"{time.monotonic() - started:.1f}s",
-        file=sys.stderr,
-    )
+    bar.summary(f"incidents: {n} documents, {counts['incidents']} incidents, {counts['errors']} errors{skipped}, "
+                f"{time.monotonic() - started:.1f}s")
+    if n and counts["errors"] == n:
+        raise InputError(f"every document failed ({n} of {n}): see the error field of each record")
 
 
 def _write_records(records, output: Optional[str], pretty: bool) -> int:

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import InputError
 from .app import app
-from .options import DEFAULT_DB, DbOpt
+from .options import DEFAULT_DB, DbOpt, QuietOpt
 
 
 def _open(db: Path, create: bool = False):
@@ -29,17 +29,23 @@ def _open(db: Path, create: bool = False):
         "`incidents ingest --docs DOCS.jsonl`.\n\n"
         "  incidents import records.jsonl --db incidents.db\n\n"
         "A directory (the output of `incidents backfill`) means every *.jsonl and *.parquet partition in it, in name order.\n\n"
+        "  incidents import backfill-out/ --db incidents.db --quiet\n\n"
+        "A bar shows the records done (on a terminal, unless --quiet); the summary line says how many records were "
+        "new and how many were already stored (a stored source id: its report is replaced by the imported one).\n\n"
         "Exit codes: 3 unreadable file or a line that is not a record, 5 database problem."
     ),
 )
 def import_cmd(
     records: Annotated[Path, typer.Argument(metavar="RECORDS.jsonl", help="Record JSON lines ('-' for stdin).")],
     db: DbOpt = DEFAULT_DB,
+    quiet: QuietOpt = False,
 ) -> None:
     import sys
 
-    from ..merge import import_record
+    from ..incident_queries import max_report_id
+    from ..merge import add_report
     from ..queries import incident_ids
+    from .progress import Progress
 
     if str(records) == "-":
         lines = sys.stdin.read().splitlines()
@@ -71,19 +77,25 @@ def import_cmd(
     if not parsed:
         raise InputError(f"{records}: no records")
     stored = attached = 0
+    new: set[int] = set()
     incidents: set[str] = set()
-    with _open(db, create=True) as store:
+    with _open(db, create=True) as store, Progress("import", total=len(parsed), unit="record", quiet=quiet) as bar:
         with store.transaction() as conn:
-            for n, obj in parsed:
+            before = max_report_id(conn)  # a report stored now gets a higher id; a replaced one keeps its own
+            for n, obj in bar.track(parsed):
                 try:
-                    iid = import_record(conn, obj)
+                    rid, iid = add_report(conn, obj)
                 except InputError as err:
                     raise InputError(f"{records}:{n}: {err}") from None
                 stored += 1
+                if rid > before:
+                    new.add(rid)
                 if iid:
                     attached += 1
             incidents = incident_ids(conn)
-    typer.echo(f"imported {stored} records, {attached} incident reports; {len(incidents)} incidents in {db}")
+    # on standard output, as before (scripts read it), the bar being closed
+    typer.echo(f"imported {stored} records ({len(new)} new, {stored - len(new)} already stored), {attached} incident "
+               f"reports; {len(incidents)} incidents in {db}")
 
 
 def fmt_count(v: dict) -> str:

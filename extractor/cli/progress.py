@@ -27,6 +27,18 @@ def shows_bar(quiet: bool, stream: Optional[TextIO] = None) -> bool:
         return False
 
 
+def _size(stream: TextIO) -> tuple[int, int]:
+    """The terminal's (columns, lines), 80 x 24 where it reports none (a fresh pseudo-terminal says 0 x 0, and
+    tqdm draws nothing in a terminal of no lines)."""
+    import os
+
+    try:
+        size = os.get_terminal_size(stream.fileno())
+        return size.columns or 80, size.lines or 24
+    except (AttributeError, OSError, ValueError):
+        return 80, 24
+
+
 class Progress:
     """One bar (when `shows_bar`) over a known or unknown total, closed before the summary line is printed."""
 
@@ -38,7 +50,8 @@ class Progress:
         if self.enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=desc, unit=unit, file=self.stream, leave=False, dynamic_ncols=True)
+            cols, lines = _size(self.stream)
+            self._bar = tqdm(total=total, desc=desc, unit=unit, file=self.stream, leave=False, ncols=cols, nrows=lines)
 
     def track(self, iterable: Iterable[T]) -> Iterator[T]:
         """`iterable`'s items, one step of the bar after each."""
