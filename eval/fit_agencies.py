@@ -19,7 +19,6 @@ incident_key, fitlib.cross_validate) and the dev figures of the weights fitted o
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -35,17 +34,11 @@ OUT = fitlib.ROOT / "extractor" / "resources" / "shared" / "agency_weights.json"
 def collect(gold_docs: list[dict]) -> list[dict]:
     """Per gold document: its candidates, gold roles, language, and the codes that are its own organization."""
     from extractor.components.agency_filter import AgencyFilter, _fold
-    from extractor.nlp import get_nlp
-    from extractor.pipeline import prepare, to_document
 
     filt = None
     out = []
     for d in gold_docs:
-        prep = prepare(to_document(fitlib.as_input(d)))
-        nlp = get_nlp(prep.language)
-        doc = nlp.make_doc(prep.text)
-        doc._.meta = prep.meta
-        doc = nlp(doc)
+        prep, doc = fitlib.pipeline_doc(d)
         filt = filt or AgencyFilter()
         org = doc._.organization or {}
         own = {_fold(n) for n in [org.get("name"), org.get("acronym"), *(org.get("aliases") or [])] if n} - {""}
@@ -140,21 +133,16 @@ def merge(a: dict, b: dict) -> dict:
     return a
 
 
-def main(argv=None) -> int:
+PARSER = fitlib.parser(__doc__, 5.0, "L2 penalty (5: the best 5-fold CV F1 of 1, 2, 5, 10, 20)",
+                       "the weights fitted on all of train", "list the train documents the current weights get wrong")
+PARSER.add_argument("--rounds", type=int, default=4)
+PARSER.add_argument("--dev-errors", action="store_true", help="also list dev's (to read, never to fit on)")
+
+
+def run(a, train_docs: list[dict], dev_docs: list[dict]) -> int:
     from extractor.components.agencies import gazetteer, weights
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--l2", type=float, default=5.0, help="L2 penalty (5: the best 5-fold CV F1 of 1, 2, 5, 10, 20)")
-    ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--write", action="store_true", help="write the weights fitted on all of train")
-    ap.add_argument("--errors", action="store_true", help="list the train documents the current weights get wrong")
-    ap.add_argument("--dev-errors", action="store_true", help="also list dev's (to read, never to fit on)")
-    a = ap.parse_args(argv)
     info = {row["code"]: row for row in gazetteer()}
-    train_docs, dev_docs = fitlib.read_gold([fitlib.TRAIN]), fitlib.read_gold([fitlib.DEV])
-    if not train_docs:
-        print(f"fit_agencies: no training corpus at {fitlib.TRAIN}", file=sys.stderr)
-        return 2
     train, dev = collect(train_docs), collect(dev_docs)
     names = names_of(train + dev)
     start = weights()
@@ -179,12 +167,11 @@ def main(argv=None) -> int:
         wrong = sum(s["fp"] + s["fn"] for s in t.values())
         return 2 * tp, 2 * tp + wrong  # pooled micro F1 = 2tp / (2tp + fp + fn)
 
-    cv = fitlib.cross_validate(train_docs, fit_fold, score_fold, k=5)
-    print(f"train 5-fold CV (grouped by incident_key): F1 {cv['accuracy']}, per fold {cv['per_fold']}")
-    print("train 5-fold CV per language:", figures(pooled))
+    cv = fitlib.cross_validate(train_docs, fit_fold, score_fold, k=a.k)
     w = fit(train, list(range(len(train))), names, start, a.l2, a.rounds)
-    print("fitted on all train: train", figures(tally(train, list(range(len(train))), w, info)))
-    print("fitted on all train: dev  ", figures(tally(dev, list(range(len(dev))), w, info)))
+    fitlib.report(a.k, f"F1 {cv['accuracy']}, per fold {cv['per_fold']}; {figures(pooled)}",
+                  figures(tally(train, list(range(len(train))), w, info)),
+                  figures(tally(dev, list(range(len(dev))), w, info)))
     print(json.dumps(w, indent=2))
     if a.write:
         w["_doc"] = "Weights of the (agency mention, role) score, fitted by eval/fit_agencies.py on train."
@@ -195,4 +182,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fitlib.main(run, PARSER))

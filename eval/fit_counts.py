@@ -13,7 +13,6 @@ fitted on all of train, per language; writes the weights only with --write.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -24,28 +23,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import fitlib  # noqa: E402
 
-NEEDED = ("senter", "ner", "incident_context", "incident_counts")
+AFTER = "incident_data_types"  # the component after incident_counts: the pipeline stops there
 OUT = fitlib.ROOT / "extractor" / "resources" / "shared" / "count_weights.json"
 
 
 def collect(gold_docs: list[dict]) -> list[dict]:
     """Per gold incident: the candidates' feature matrix (the "none" row last), values, gold value."""
     from extractor.components.counts import FEATURES
-    from extractor.nlp import get_nlp
-    from extractor.pipeline import prepare, to_document
 
     rows = []
     for d in gold_docs:
         g = d.get("gold") or {}
         if not g.get("is_incident"):
             continue
-        prep = prepare(to_document(fitlib.as_input(d)))
-        nlp = get_nlp(prep.language)
-        doc = nlp.make_doc(prep.text)
-        doc._.meta = prep.meta
-        for name, proc in nlp.pipeline:  # only what the count stage reads: the rest is not needed here
-            if name in NEEDED:
-                doc = proc(doc)
+        prep, doc = fitlib.pipeline_doc(d, until=AFTER)  # only what the count stage reads
         cands = doc._.count_candidates or []
         none_f = doc._.count_none_features or {"none": 1.0}
         F = [[c.features.get(k, 0.0) for k in FEATURES] for c in cands]
@@ -80,33 +71,22 @@ def predict(row, w) -> object:
     return row["values"][int(np.argmax(s))]
 
 
-def accuracy(rows, w) -> dict:
+def accuracy(rows, w) -> str:
     out = {}
     for lang in ("all",) + tuple(sorted({r["lang"] for r in rows})):
         sel = [r for r in rows if lang == "all" or r["lang"] == lang]
         right = sum(predict(r, w) == r["gold"] for r in sel)
         out[lang] = (right, len(sel))
-    return out
+    return fitlib.ratios(out)
 
 
-def fmt(acc: dict) -> str:
-    return "  ".join(f"{k} {r}/{t} = {r / t:.3f}" for k, (r, t) in acc.items() if t)
+PARSER = fitlib.parser(__doc__, 4.0, "L2 penalty (4.0: the best grouped 5-fold CV on train of 1, 2, 4)",
+                       "resources/shared/count_weights.json", "list the cross-validated errors on train")
 
 
-def main(argv=None) -> int:
+def run(a, train_docs: list[dict], dev_docs: list[dict]) -> int:
     from extractor.components.counts import FEATURES
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--l2", type=float, default=4.0, help="L2 penalty (4.0: the best grouped 5-fold CV on train of 1, 2, 4)")
-    ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--write", action="store_true", help="write resources/shared/count_weights.json")
-    ap.add_argument("--errors", action="store_true", help="list the cross-validated errors on train")
-    a = ap.parse_args(argv)
-    train_docs = fitlib.read_gold([fitlib.TRAIN])
-    dev_docs = fitlib.read_gold([fitlib.DEV])
-    if not train_docs:
-        print(f"error: no training corpus at {fitlib.TRAIN}", file=sys.stderr)
-        return 2
     train = collect(train_docs)
     dev = collect(dev_docs)
     extra = collect(fitlib.read_gold(fitlib.OWN + [fitlib.SEEDS]))  # the project's own corpora and the seeds: always fitted on
@@ -128,17 +108,14 @@ def main(argv=None) -> int:
         return right, len(idx)
 
     cv = fitlib.cross_validate(incidents, fit_fold, score_fold, k=a.k)
-    per_lang = {}
+    per_lang = {"all": (cv["right"], cv["total"])}
     for lang in ("fr", "en"):
         sel = [r for r in train if r["lang"] == lang]
         per_lang[lang] = (sum(cv_pred[r["id"]] == r["gold"] for r in sel), len(sel))
     w = fit(train + extra, a.l2)
     print(f"fitted on train plus {len(extra)} gold incidents of the project's own corpora and the seeds")
     print(f"train: {len(train)} gold incidents, {sum(1 for r in train if gold_rows(r))} with the gold value among the rows")
-    print(f"train {a.k}-fold CV (grouped by incident_key): all {cv['right']}/{cv['total']} = {cv['accuracy']:.3f}  "
-          + "  ".join(f"{k} {r}/{t} = {r / t:.3f}" for k, (r, t) in per_lang.items()) + f"  per fold {cv['per_fold']}")
-    print(f"train, weights fitted on all train (not the figure to report): {fmt(accuracy(train, w))}")
-    print(f"dev, weights fitted on all train: {fmt(accuracy(dev, w))}")
+    fitlib.report(a.k, f"{fitlib.ratios(per_lang)}; per fold {cv['per_fold']}", accuracy(train, w), accuracy(dev, w))
     if a.errors:
         for r in train:
             if cv_pred[r["id"]] != r["gold"]:
@@ -154,4 +131,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fitlib.main(run, PARSER))

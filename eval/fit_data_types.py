@@ -18,20 +18,16 @@ and the dev F1 of the weights fitted on all of train; writes the weights only wi
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "eval"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fitlib  # noqa: E402
 
-from fitlib import DEV, TRAIN, as_input, folds, fit_logistic, read_gold, write_weights  # noqa: E402
-
-OUT = ROOT / "extractor" / "resources" / "shared" / "data_type_weights.json"
+OUT = fitlib.ROOT / "extractor" / "resources" / "shared" / "data_type_weights.json"
 UNSPECIFIED = "unspecified_personal_information"
 THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.81, 0.05)]
 
@@ -39,19 +35,11 @@ THRESHOLDS = [round(t, 2) for t in np.arange(0.2, 0.81, 0.05)]
 def analyse(gold_docs: list[dict]) -> list[dict]:
     """Per document: language, gold codes (None for a non-incident), prefilter verdict, mentions."""
     from extractor.components.data_types import mentions
-    from extractor.nlp import MAX_CHARS, get_nlp
-    from extractor.pipeline import for_tokenizer, prepare, to_document
     from extractor.prefilter import passes
 
     out = []
     for d in gold_docs:
-        prep = prepare(to_document(as_input(d)))
-        nlp = get_nlp(prep.language)
-        doc = nlp.make_doc(for_tokenizer(prep.text[:MAX_CHARS]))
-        doc._.meta = prep.meta
-        keep = [p for p in ("senter", "ner", "incident_context") if p in nlp.pipe_names]
-        with nlp.select_pipes(enable=keep):
-            doc = nlp(doc)
+        prep, doc = fitlib.pipeline_doc(d, until="incident_counts")  # sentences, names and context only
         names = [(e.start_char, e.end_char) for e in doc.ents]
         ms = mentions(doc.text, doc._.sent_bounds, names, prep.language)
         g = d["gold"]
@@ -117,7 +105,7 @@ def f1(c) -> float:
 def fit(docs: list[dict], names: list[str], l2: float, threshold: float | None = None):
     """Weights, bias and threshold fitted on `docs` alone."""
     X, y, where = matrix(docs, names)
-    w, b = fit_logistic(X, y, l2=l2)
+    w, b = fitlib.fit_logistic(X, y, l2=l2)
     # refine: of the mentions of a gold code in a document, only the best one stays a positive example
     z = X @ w + b
     top: dict = {}
@@ -127,36 +115,30 @@ def fit(docs: list[dict], names: list[str], l2: float, threshold: float | None =
             if key not in top or z[k] > z[top[key]]:
                 top[key] = k
     keep = [k for k in range(len(y)) if y[k] == 0 or top.get((where[k][0], docs[where[k][0]]["mentions"][where[k][1]][0])) == k]
-    w, b = fit_logistic(X[keep], y[keep], l2=l2)
+    w, b = fitlib.fit_logistic(X[keep], y[keep], l2=l2)
     if threshold is not None and threshold >= 0:
         return w, b, threshold
     thr = max(THRESHOLDS, key=lambda t: (f1(tally(docs, names, w, b, t).get("all", [0, 0, 0])), -abs(t - 0.5)))
     return w, b, thr
 
 
-def report(label: str, t: dict) -> str:
+def figures(t: dict) -> str:
     parts = []
     for lang in ("fr", "en", "all"):
         c = t.get(lang, [0, 0, 0])
         p = c[0] / (c[0] + c[1]) if c[0] + c[1] else 0.0
         r = c[0] / (c[0] + c[2]) if c[0] + c[2] else 0.0
         parts.append(f"{lang} P {p:.2f} R {r:.2f} F1 {f1(c):.2f}")
-    return f"{label:<22}" + " | ".join(parts)
+    return " | ".join(parts)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--threshold", type=float, default=0.5,
+PARSER = fitlib.parser(__doc__, 1.0, "L2 penalty", "the weights into resources/shared/data_type_weights.json")
+PARSER.add_argument("--threshold", type=float, default=0.5,
                     help="the decision threshold (default 0.5); --threshold -1: the one best on the training documents")
-    ap.add_argument("--cache", type=Path, help="keep the analysed corpora in this pickle (re-used when it exists)")
-    ap.add_argument("--write", action="store_true", help="write the weights into resources/shared/data_type_weights.json")
-    a = ap.parse_args(argv)
-    train_gold, dev_gold = read_gold([TRAIN]), read_gold([DEV])
-    if not train_gold:
-        print(f"no training corpus at {TRAIN}", file=sys.stderr)
-        return 2
+PARSER.add_argument("--cache", type=Path, help="keep the analysed corpora in this pickle (re-used when it exists)")
+
+
+def run(a, train_gold: list[dict], dev_gold: list[dict]) -> int:
     if a.cache and a.cache.exists():
         train, dev = pickle.loads(a.cache.read_bytes())
     else:
@@ -167,7 +149,7 @@ def main(argv=None) -> int:
 
     # k-fold cross-validation on train, folds grouped by incident_key
     cv: dict = {}
-    for held in folds(train_gold, a.k):
+    for held in fitlib.folds(train_gold, a.k):
         held_set = set(held)
         w, b, thr = fit([d for i, d in enumerate(train) if i not in held_set], names, a.l2, a.threshold)
         for lang, c in tally([train[i] for i in held], names, w, b, thr).items():
@@ -175,19 +157,17 @@ def main(argv=None) -> int:
             for j in range(3):
                 acc[j] += c[j]
     w, b, thr = fit(train, names, a.l2, a.threshold)
-    print(report(f"train {a.k}-fold CV", cv))
-    print(report("train (fit on all)", tally(train, names, w, b, thr)))
-    print(report("dev", tally(dev, names, w, b, thr)))
+    fitlib.report(a.k, figures(cv), figures(tally(train, names, w, b, thr)), figures(tally(dev, names, w, b, thr)))
     print(f"threshold {thr}")
     for n, v in sorted(zip(names, w), key=lambda p: -abs(p[1])):
         print(f"  {n:<22}{v:+.3f}")
     print(f"  {'bias':<22}{b:+.3f}")
     if a.write:
-        write_weights(OUT, names, w, {"bias": round(float(b), 4), "threshold": thr,
-                                       "fitted_on": "train.jsonl (gold incidents), eval/fit_data_types.py"})
+        fitlib.write_weights(OUT, names, w, {"bias": round(float(b), 4), "threshold": thr,
+                                              "fitted_on": "train.jsonl (gold incidents), eval/fit_data_types.py"})
         print(f"wrote {OUT}", file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fitlib.main(run, PARSER))

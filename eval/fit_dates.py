@@ -25,7 +25,6 @@ all of train. Writes the weights only with --write.
 
 from __future__ import annotations
 
-import argparse
 import json
 import pickle
 import sys
@@ -146,28 +145,20 @@ def show(t: dict) -> str:
     return "; ".join(parts)
 
 
-def main(argv=None) -> int:
+PARSER = fitlib.parser(__doc__, 3.0, "L2 penalty", "resources/shared/date_weights.json", "list the cross-validated and dev errors")
+PARSER.add_argument("--train-only", action="store_true", help="fit on train.jsonl alone, not also on the own corpora")
+PARSER.add_argument("--cache", type=Path, help="keep the collected candidates in this pickle (reused while it exists: "
+                                                "delete it after changing the component)")
+
+
+def run(a, train_docs: list[dict], dev_docs: list[dict]) -> int:
     from extractor.components.dates import FEATURES, ROLES
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--l2", type=float, default=3.0)
-    ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--train-only", action="store_true", help="fit on train.jsonl alone, not also on the own corpora")
-    ap.add_argument("--errors", action="store_true", help="list the cross-validated and dev errors")
-    ap.add_argument("--write", action="store_true", help="write resources/shared/date_weights.json")
-    ap.add_argument("--cache", type=Path, help="keep the collected candidates in this pickle (reused while it exists: "
-                                               "delete it after changing the component)")
-    a = ap.parse_args(argv)
     names = list(FEATURES)
-
-    train_docs = fitlib.read_gold([fitlib.TRAIN])
-    if not train_docs:
-        print(f"error: {fitlib.TRAIN} not found", file=sys.stderr)
-        return 2
     if a.cache and a.cache.exists():
         train, own_all, dev = pickle.loads(a.cache.read_bytes())
     else:
-        train, own_all, dev = collect(train_docs), collect(fitlib.read_gold(fitlib.OWN)), collect(fitlib.read_gold([fitlib.DEV]))
+        train, own_all, dev = collect(train_docs), collect(fitlib.read_gold(fitlib.OWN)), collect(dev_docs)
         if a.cache:
             a.cache.write_bytes(pickle.dumps((train, own_all, dev)))
     own = [] if a.train_only else own_all
@@ -193,9 +184,8 @@ def main(argv=None) -> int:
     final = fit(train + own, names, a.l2)
     dev_errors: list = []
     print(f"{len(train)} train incidents, {len(own)} own-corpus incidents, {len(dev)} dev incidents; l2 {a.l2}")
-    print(f"train, {a.k}-fold CV slot F1 (grouped by incident_key): {show(cv_tally)}; per fold {cv['per_fold']}")
-    print(f"train, fitted on all train (not a quality figure): {show(tally(train, final))}")
-    print(f"dev, weights fitted on all train: {show(tally(dev, final, dev_errors))}")
+    fitlib.report(a.k, f"slot F1 {show(cv_tally)}; per fold {cv['per_fold']}", show(tally(train, final)),
+                  show(tally(dev, final, dev_errors)))
     if a.errors:
         for label, errs in (("CV", cv_errors), ("dev", dev_errors)):
             for it, role, got, want in errs:
@@ -221,4 +211,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fitlib.main(run, PARSER))

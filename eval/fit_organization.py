@@ -22,7 +22,6 @@ accuracy of the weights fitted on all of train. Writes the weights only with --w
 
 from __future__ import annotations
 
-import argparse
 import json
 import pickle
 import sys
@@ -54,19 +53,9 @@ def parse(gold_docs: list[dict], cache: Path | None) -> list[dict]:
         blob = pickle.loads(cache.read_bytes())
         if [d["id"] for d in blob] == [d["id"] for d in gold_docs]:
             return blob
-    from extractor.nlp import MAX_CHARS, get_nlp
-    from extractor.pipeline import for_tokenizer, prepare, to_document
-
     out = []
     for d in gold_docs:
-        prep = prepare(to_document(fitlib.as_input(d)))
-        nlp = get_nlp(prep.language)
-        sd = nlp.make_doc(for_tokenizer(prep.text[:MAX_CHARS]))
-        sd._.meta = prep.meta
-        for name, proc in nlp.pipeline:
-            if name == "incident_organization":
-                break
-            sd = proc(sd)
+        prep, sd = fitlib.pipeline_doc(d, until="incident_organization")
         meta = {k: v for k, v in prep.meta.items() if k != "published"}
         out.append({"id": d["id"], "lang": prep.language, "bytes": sd.to_bytes(exclude=["user_data"]),
                     "meta": meta, "sent_bounds": sd._.sent_bounds})
@@ -160,29 +149,20 @@ def accuracy(cands: list[dict], w: np.ndarray, min_score: float = 0.0) -> tuple[
 
 
 def by_language(cands, w) -> str:
-    parts = []
-    for lang in sorted({c["lang"] for c in cands}):
-        r, t = accuracy([c for c in cands if c["lang"] == lang], w)
-        parts.append(f"{lang} {r}/{t} = {r / t:.3f}")
-    return ", ".join(parts)
+    return fitlib.ratios({lang: accuracy([c for c in cands if c["lang"] == lang], w)
+                          for lang in sorted({c["lang"] for c in cands})})
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=Path, default=fitlib.TRAIN)
-    ap.add_argument("--dev", type=Path, default=fitlib.DEV)
-    ap.add_argument("--l2", type=float, default=10.0)
-    ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--cache", type=Path, help="keep the parsed documents in this file (re-parsed when the corpus changes)")
-    ap.add_argument("--show", action="store_true", help="list the documents the fitted weights get wrong")
-    ap.add_argument("--write", action="store_true", help="write the weights into resources/shared/organization_weights.json")
-    a = ap.parse_args(argv)
+PARSER = fitlib.parser(__doc__, 10.0, "L2 penalty", "the weights into resources/shared/organization_weights.json")
+PARSER.add_argument("--train", type=Path, default=fitlib.TRAIN)
+PARSER.add_argument("--dev", type=Path, default=fitlib.DEV)
+PARSER.add_argument("--cache", type=Path, help="keep the parsed documents in this file (re-parsed when the corpus changes)")
+PARSER.add_argument("--show", action="store_true", help="list the documents the fitted weights get wrong")
+
+
+def run(a, train_docs: list[dict], dev_docs: list[dict]) -> int:
     from extractor.components.organization import FEATURES
 
-    train_docs, dev_docs = fitlib.read_gold([a.train]), fitlib.read_gold([a.dev])
-    if not train_docs:
-        print(f"no training corpus at {a.train}", file=sys.stderr)
-        return 2
     both = train_docs + dev_docs
     cached = parse(both, a.cache)
     parsed = dict(zip([d["id"] for d in both], cached))
@@ -206,11 +186,9 @@ def main(argv=None) -> int:
         return accuracy([rows[i] for i in idx], w)
 
     cv = fitlib.cross_validate(incident_docs, lambda idx: fit([rows[i] for i in idx], prior, a.l2), held_out, k=a.k)
-    langs = ", ".join(f"{lang} {r}/{t} = {r / t:.3f}" for lang, (r, t) in sorted(per_lang.items()))
-    print(f"train, {cv['k']}-fold cross-validated (grouped by incident_key): {cv['right']}/{cv['total']} = "
-          f"{cv['accuracy']:.3f} ({langs}; folds {cv['per_fold']})")
     w = fit(train, prior, a.l2)
-    print(f"fitted on all of train: train {by_language(train, w)}; dev {by_language(dev, w)}")
+    fitlib.report(a.k, f"{fitlib.ratios({'all': (cv['right'], cv['total']), **dict(sorted(per_lang.items()))})}; "
+                       f"folds {cv['per_fold']}", by_language(train, w), by_language(dev, w))
     if a.show:
         for c in train + dev:
             b = choose(c, w, 0.0)
@@ -232,4 +210,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fitlib.main(run, PARSER))

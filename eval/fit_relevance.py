@@ -14,20 +14,16 @@ resources/shared/relevance.json only with --write.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "eval"))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fitlib  # noqa: E402
 
-OUT = ROOT / "extractor" / "resources" / "shared" / "relevance.json"
+OUT = fitlib.ROOT / "extractor" / "resources" / "shared" / "relevance.json"
 
 
 def collect(gold_docs: list[dict]) -> list[dict]:
@@ -69,19 +65,16 @@ def accuracy(pairs) -> str:
     return f"{right / len(pairs):.3f} ({right}/{len(pairs)})" if pairs else "n/a"
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--l2", type=float, default=2.0, help="L2 strength (2.0: the best 5-fold CV on train of 0.3-5)")
-    ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--errors", action="store_true", help="list the documents the cross-validation gets wrong")
-    ap.add_argument("--write", action="store_true", help="write the weights into resources/shared/relevance.json")
-    a = ap.parse_args(argv)
-    if not fitlib.TRAIN.exists() or not fitlib.DEV.exists():
-        print(f"error: {fitlib.TRAIN} and {fitlib.DEV} are needed", file=sys.stderr)
+PARSER = fitlib.parser(__doc__, 2.0, "L2 strength (2.0: the best 5-fold CV on train of 0.3-5)",
+                       "the weights into resources/shared/relevance.json", "list the documents the cross-validation gets wrong")
+
+
+def run(a, shared_docs: list[dict], dev_docs: list[dict]) -> int:
+    if not dev_docs:
+        print(f"fit_relevance: no dev corpus at {fitlib.DEV}", file=sys.stderr)
         return 2
-    train_docs = fitlib.read_gold([fitlib.TRAIN] + fitlib.OWN)
-    n_shared = len(fitlib.read_gold([fitlib.TRAIN]))
-    dev_docs = fitlib.read_gold([fitlib.DEV])
+    train_docs = shared_docs + fitlib.read_gold(fitlib.OWN)
+    n_shared = len(shared_docs)
     train, dev = collect(train_docs), collect(dev_docs)
     names = sorted(train[0]["features"])
 
@@ -100,17 +93,15 @@ def main(argv=None) -> int:
     w, b = model
     print(f"fitted on {sum(decides(r) for r in train)} of {len(train)} documents (train.jsonl + corpora/; "
           f"the others fail the prefilter or have no organization)", file=sys.stderr)
-    print(f"{a.k}-fold cross-validated accuracy, all train documents: {cv['accuracy']:.3f} (folds {cv['per_fold']})",
-          file=sys.stderr)
+    figures = {"cv": [f"all documents {cv['accuracy']:.3f} (folds {cv['per_fold']})"], "fitted": [], "dev": []}
     for lang in sorted({r["language"] for r in train}):
         shared = [(cv_pred[i], train[i]["gold"]) for i in range(n_shared) if train[i]["language"] == lang]
         own = [(cv_pred[i], train[i]["gold"]) for i in range(n_shared, len(train)) if train[i]["language"] == lang]
-        devl = [(predict(model, names, r), r["gold"]) for r in dev if r["language"] == lang]
-        fitted = [(predict(model, names, train[i]), train[i]["gold"]) for i in range(n_shared)
-                  if train[i]["language"] == lang]
-        print(f"  {lang}: train.jsonl CV {accuracy(shared)}, corpora/ CV {accuracy(own)}, "
-              f"train.jsonl fitted {accuracy(fitted)}, dev (weights fitted on all of train) {accuracy(devl)}",
-              file=sys.stderr)
+        figures["cv"].append(f"{lang} train.jsonl {accuracy(shared)}, corpora/ {accuracy(own)}")
+        figures["fitted"].append(f"{lang} train.jsonl " + accuracy((predict(model, names, train[i]), train[i]["gold"])
+                                                                   for i in range(n_shared) if train[i]["language"] == lang))
+        figures["dev"].append(f"{lang} " + accuracy((predict(model, names, r), r["gold"]) for r in dev if r["language"] == lang))
+    fitlib.report(a.k, *("; ".join(figures[k]) for k in ("cv", "fitted", "dev")), file=sys.stderr)
     if a.errors:
         for i, r in enumerate(train):
             if cv_pred[i] != r["gold"]:
@@ -129,4 +120,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(fitlib.main(run, PARSER))

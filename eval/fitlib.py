@@ -11,12 +11,19 @@ never sit on both sides of a split) and one way to fit:
   candidates of one document, plus an optional "none of them" candidate with its own features).
 
 Both are L2-regularised, plain numpy, deterministic, and return weights on the raw feature scale.
+
+Every script shares one command line (``parser``: --l2, --k, --write, --errors), one entry
+(``main``: read train and dev, a missing training corpus is one line on stderr) and one report
+(``report``: the cross-validated train figure, then the figures of the weights fitted on all of
+train, on train and on dev).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
+import sys
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -125,6 +132,7 @@ def cross_validate(gold_docs: Sequence[dict], fit: Callable[[list[int]], object]
         train = [j for p in parts[:i] + parts[i + 1:] for j in p]
         model = fit(train)
         r, t = score(model, held)
+        r, t = int(r), int(t)
         per_fold.append(round(r / t, 4) if t else None)
         right += r
         total += t
@@ -156,3 +164,44 @@ def pipeline_doc(gold_doc: dict, until: str | None = None):
             break
         doc = proc(doc)
     return prep, doc
+
+
+def parser(doc: str, l2: float, l2_help: str, writes: str, errors: str | None = None) -> argparse.ArgumentParser:
+    """The options every fitting script has: --l2 (default `l2`), --k, --write (of `writes`) and,
+    when `errors` says what it lists, --errors. The description is `doc`'s first line."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--l2", type=float, default=l2, help=l2_help)
+    ap.add_argument("--k", type=int, default=5, help="cross-validation folds (grouped by incident_key)")
+    ap.add_argument("--write", action="store_true", help=f"write {writes}")
+    if errors:
+        ap.add_argument("--errors", action="store_true", help=errors)
+    return ap
+
+
+def main(run: Callable[[argparse.Namespace, list[dict], list[dict]], int | None],
+         ap: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> int:
+    """Parse `argv`, read the gold of train and dev (``--train``/``--dev`` where the parser has them)
+    and return ``run(args, train_docs, dev_docs)`` (0 for None); without a training corpus: one
+    line on stderr and 2."""
+    a = ap.parse_args(argv)
+    train, dev = Path(getattr(a, "train", TRAIN)), Path(getattr(a, "dev", DEV))
+    train_docs = read_gold([train])
+    if not train_docs:
+        print(f"{ap.prog}: no training corpus at {train}", file=sys.stderr)
+        return 2
+    return run(a, train_docs, read_gold([dev])) or 0
+
+
+def ratios(counts: dict[str, tuple[int, int]]) -> str:
+    """'fr 53/57 = 0.930, en ...' of {label: (right, total)}, labels with no total left out."""
+    return ", ".join(f"{k} {r}/{t} = {r / t:.3f}" for k, (r, t) in counts.items() if t)
+
+
+def report(k: int, cv: str, fitted: str | None, dev: str, file=None) -> None:
+    """The figures every script prints: the k-fold cross-validated one on train (the one to
+    report), then those of the weights fitted on all of train, on train itself (when given) and on dev."""
+    out = file or sys.stdout
+    print(f"train, {k}-fold CV (grouped by incident_key): {cv}", file=out)
+    if fitted is not None:
+        print(f"train, weights fitted on all of train (not the figure to report): {fitted}", file=out)
+    print(f"dev, weights fitted on all of train: {dev}", file=out)
