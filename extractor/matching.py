@@ -27,7 +27,7 @@ from typing import Optional
 import numpy as np
 
 from . import settings
-from .names import OrgKeys, org_keys
+from .names import OrgKeys, _tokens, org_keys, words
 
 UNSPECIFIED = "unspecified_personal_information"
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
@@ -60,6 +60,7 @@ class Rep:
     codes: frozenset = frozenset()
     agencies: frozenset = frozenset()
     years: frozenset = frozenset()       # years the text mentions (the era of an undated report)
+    follow_up: bool = False              # a regulator's report, or a lead with the words of a ruling or a lawsuit
     doc: dict = field(default_factory=dict)
     vec: Optional[np.ndarray] = None
     manual_group: Optional[str] = None   # the incident id of a manual decision, else None
@@ -95,14 +96,25 @@ def rep_from_record(rid: int, source_id: Optional[str], rec: dict, doc: Optional
 
     published = day(src.get("published")) or day(doc.get("published")) or dv("disclosed")
     count = (rec.get("victims") or {}).get("count")
+    kind = src.get("kind") or doc.get("kind") or "other"
     return Rep(
         rid=rid, source_id=source_id or src.get("id") or str(rid), rec=rec, published=published,
         incident=dv("incident"), discovered=dv("discovered"), count=count if isinstance(count, int) and count > 0 else None,
-        kind=src.get("kind") or doc.get("kind") or "other", keys=org_keys(rec.get("organization")),
+        kind=kind, keys=org_keys(rec.get("organization")),
+        follow_up=kind == "regulator" or is_follow_up(doc.get("title") or src.get("title"), doc.get("text")),
         codes=frozenset(d["code"] for d in rec.get("data_types") or [] if d.get("code") and d["code"] != UNSPECIFIED),
         agencies=frozenset(a["code"] for a in rec.get("agencies") or [] if a.get("code")), doc=doc,
         years=frozenset(int(y) for y in _YEAR.findall((doc.get("text") or "")[:S("era_text_chars")])),
     )
+
+
+def is_follow_up(title: Optional[str], text: Optional[str]) -> bool:
+    """The lead (title and first characters) names a ruling, a lawsuit, a settlement (``follow_up`` in names.json)."""
+    from .embed import lead
+
+    toks = _tokens(lead(title, text or "", S("follow_up_chars")))
+    cues = words().follow_up
+    return any(tuple(toks[i:i + len(c)]) == c for i in range(len(toks)) for c in cues)
 
 
 def rep_from_json(rid: int, source_id: str, record_json: str, doc: dict) -> Rep:
@@ -126,7 +138,8 @@ def conflict(a: Rep, b: Rep) -> Optional[str]:
     """Why two reports cannot be one incident (symmetric), or None."""
     if a.manual_group and b.manual_group and a.manual_group != b.manual_group:
         return "manual"
-    if a.published and b.published and _days(a.published, b.published) > S("window_days"):
+    if (a.published and b.published and _days(a.published, b.published) > S("window_days")
+            and not long_tail(a, b)):
         return "window"
     if distinct_bodies(a, b):
         return "distinct_bodies"
@@ -153,6 +166,33 @@ def conflict(a: Rep, b: Rep) -> Optional[str]:
     return None
 
 
+def _early_late(a: Rep, b: Rep) -> tuple[Rep, Rep]:
+    return (a, b) if (a.published, a.source_id) <= (b.published, b.source_id) else (b, a)
+
+
+def follows(a: Rep, b: Rep) -> bool:
+    """The later of two dated reports is a follow-up (a ruling, a lawsuit, a regulator's report) that states no
+    breach date of its own after the earlier one's publication: long-tail coverage, not a newer breach."""
+    if not (a.published and b.published) or a.published == b.published:
+        return False
+    early, late = _early_late(a, b)
+    event = late.incident or late.discovered
+    return late.follow_up and not (event and event > early.published)
+
+
+def long_tail(a: Rep, b: Rep) -> bool:
+    """A follow-up published beyond the window (a ruling years later) may join the breach it is about: a
+    distinctive shared name, counts that do not disagree, and no past year in its text that the other contradicts."""
+    if not follows(a, b) or key_kind(a, b) != "primary":
+        return False
+    early, late = _early_late(a, b)
+    if early.count and late.count and _ratio(early.count, late.count) > S("count_close_ratio"):
+        return False
+    past = {y for y in late.years if y < late.published.year}
+    era = {(early.incident or early.discovered or early.published).year, early.published.year}
+    return not past or any(abs(y - e) <= 1 for y in past for e in era)
+
+
 def distinct_bodies(a: Rep, b: Rep) -> bool:
     """The two reports name two gazetteer bodies that must stay apart (Québec's SCT and the federal TBS)."""
     from .names import gazetteer
@@ -166,11 +206,15 @@ def distinct_bodies(a: Rep, b: Rep) -> bool:
 def key_kind(a: Rep, b: Rep) -> Optional[str]:
     """Which kind of organization key two reports share: primary, weak, name_alias, alias, alias_weak, acronym."""
     ka, kb = a.all_keys, b.all_keys
-    shared = {k for k in ka & kb if not k.startswith("d:")}
+    shared = {k for k in ka & kb if k[:2] not in ("d:", "g:", "h:")}
     if not shared:
         cross = any(k.startswith("a:") and "d:" + k[2:] in kb for k in ka)
         cross = cross or any(k.startswith("a:") and "d:" + k[2:] in ka for k in kb)
-        return "acronym" if cross else None
+        if cross:
+            return "acronym"
+        generic = any(k.startswith("g:") and (k in kb or "h:" + k[2:] in kb) for k in ka)
+        generic = generic or any(k.startswith("g:") and "h:" + k[2:] in ka for k in kb)
+        return "generic" if generic else None
     primary = shared & set(a.primary) & set(b.primary)
     weak = a.keys.weak | b.keys.weak
     if primary:
@@ -210,7 +254,8 @@ def evidence(a: Rep, b: Rep) -> float:
     score -= era_penalty(a, b)
     if a.published and b.published:
         gap = _days(a.published, b.published)
-        score -= S("year_penalty") * min(gap / 365.0, 1.5)
+        if not follows(a, b):  # a ruling or a regulator's report comes months or years after the breach
+            score -= S("year_penalty") * min(gap / 365.0, 1.5)
         if gap <= S("same_event_days"):
             score += S("published_close")
     return score
@@ -218,14 +263,23 @@ def evidence(a: Rep, b: Rep) -> float:
 
 def era_penalty(a: Rep, b: Rep) -> float:
     """A report was written in or after the latest year its text names: an undated report whose latest year is
-    well after the other's publication (or, both undated, well apart from the other's) was written later."""
+    well after the other's publication (or, both undated, well apart from the other's) was written later, the
+    more so the further (era_penalty per year beyond era_years). And a later report whose text names past years,
+    all well after the other's breach date, tells of something that happened later (story_penalty)."""
+    excess = 0
     for u, d in ((a, b), (b, a)):
-        if u.published is None and d.published and u.years and max(u.years) > d.published.year + S("era_years"):
-            return S("era_penalty")
+        if u.published is None and d.published and u.years:
+            excess = max(excess, max(u.years) - d.published.year - S("era_years"))
     if a.published is None and b.published is None and a.years and b.years:
-        if abs(max(a.years) - max(b.years)) > S("era_years"):
-            return S("era_penalty")
-    return 0.0
+        excess = max(excess, abs(max(a.years) - max(b.years)) - S("era_years"))
+    penalty = S("era_penalty") * min(excess, S("era_max_years")) if excess > 0 else 0.0
+    for x, y in ((a, b), (b, a)):
+        event = y.incident or y.discovered
+        past = {v for v in x.years if x.published and v < x.published.year}
+        if event and past and x.published > event and min(past) > event.year + S("story_years"):
+            penalty += S("story_penalty")
+            break
+    return penalty
 
 
 def link_score(a: Rep, b: Rep) -> float:
@@ -241,8 +295,11 @@ def link_score(a: Rep, b: Rep) -> float:
             return 0.0  # a supplier and its client, a parent company: their counts must agree
         if ks < S("key_primary") and ev <= S("weak_key_min_evidence"):
             return 0.0  # a parent's name shared by its subsidiaries' breaches: the evidence must agree too
-        if key_kind(a, b) in ("alias", "alias_weak") and ev < S("alias_min_evidence"):
+        kind = key_kind(a, b)
+        if kind in ("alias", "alias_weak") and ev < S("alias_min_evidence"):
             return 0.0  # nothing but an alias on both sides (a parent, a supplier): clear evidence needed
+        if kind == "generic" and ev < S("generic_min_evidence"):
+            return 0.0  # a generic name (the CISSS, a ministry and its government): the evidence must say so
         score = ks + ev
         return score if score >= S("link_threshold") else 0.0
     # No shared key (an organization unknown, generic, or named differently): the evidence alone must be strong.

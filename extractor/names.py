@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import combinations
 from importlib import resources
 from typing import Iterable, Optional
 
@@ -52,6 +53,8 @@ class Words:
     lang_of: dict              # token tuple -> the languages whose lexicon lists it
     longest: int               # the longest lexicon phrase, in tokens
     renderings: dict           # language -> {concept: its words in that language}
+    follow_up: tuple = ()      # token tuples of the words of a legal or regulatory follow-up (a ruling, a class action)
+    parents: dict = field(default_factory=dict)  # concept -> the concepts of the bodies it is part of (ministry -> government)
 
 
 def _resource_root():
@@ -77,7 +80,7 @@ def _tokens(s: str) -> list[str]:
 @lru_cache(maxsize=1)
 def words() -> Words:
     root = _resource_root()
-    arts, conns, gen, trail = set(), set(), set(), set()
+    arts, conns, gen, trail, follow = set(), set(), set(), set(), set()
     suffixes: set[tuple] = set()
     lexicon: dict[tuple, str] = {}
     lang_of: dict[tuple, set] = {}
@@ -89,6 +92,7 @@ def words() -> Words:
         conns.update(d.get("connectors", []))
         gen.update(t for w in d.get("generic", []) for t in _tokens(w))
         trail.update(d.get("trailing", []))
+        follow.update(tuple(_tokens(w)) for w in d.get("follow_up", []) if _tokens(w))
         suffixes.update(tuple(_tokens(s)) for s in d.get("legal_suffixes", []) if _tokens(s))
         rend = renderings.setdefault(lang, {})
         if d.get("concepts_are_words"):
@@ -107,7 +111,8 @@ def words() -> Words:
         lang_of.setdefault(toks, set()).update(concept_langs)
     return Words(frozenset(arts), frozenset(conns), tuple(sorted(suffixes, key=len, reverse=True)),
                  frozenset(gen), frozenset(trail), frozenset(places), lexicon, lang_of,
-                 max((len(k) for k in lexicon), default=1), renderings)
+                 max((len(k) for k in lexicon), default=1), renderings,
+                 tuple(sorted(follow, key=len, reverse=True)), dict(shared.get("parents", {})))
 
 
 def fold(name: Optional[str]) -> str:
@@ -239,6 +244,32 @@ def keys_of_name(s: str, *, acronym: bool = False) -> tuple[list[str], set[str]]
     return keys, weak
 
 
+def generic_keys(s: str) -> tuple[list[str], list[str]]:
+    """(``g:`` keys, ``h:`` keys) of one name: a name of generic words only (*the CISSS*, *Ministry of Education*)
+    gives ``g:<its concepts>`` and one per body it is part of (``g:government``); a name with other words gives
+    ``h:`` keys for the sets of its generic concepts (*CISSS de la Montérégie-Centre* -> ``h:cisss``), and an
+    acronym ``h:<generic word>`` for a generic word it starts with (*CISSSMC* -> ``h:cisss``). A ``g:`` key meets
+    the ``g:`` or ``h:`` key of another report; two ``h:`` keys never link."""
+    w = words()
+    f = fold(s)
+    toks = content_tokens(f)
+    if not toks:
+        return [], []
+    if looks_like_acronym(s):
+        letters = "".join(toks)
+        if letters in w.generic:
+            return ["g:" + letters], []
+        return [], sorted({"h:" + g for g in w.generic if len(g) >= 4 and letters.startswith(g) and letters != g})
+    generic = sorted({c for t in toks if t in w.generic for c in concepts([t])})
+    if not generic:
+        return [], []
+    if all(t in w.generic for t in toks):
+        own = " ".join(sorted(concepts(toks)))
+        return ["g:" + own] + sorted({"g:" + p for c in generic for p in w.parents.get(c, ())}), []
+    subsets = {" ".join(c) for n in range(1, min(3, len(generic)) + 1) for c in combinations(generic, n)}
+    return [], sorted("h:" + x for x in subsets)
+
+
 # -- the gazetteer ----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Body:
@@ -275,9 +306,10 @@ class OrgKeys:
     primary: list[str] = field(default_factory=list)   # from the name and the acronym
     aliases: list[str] = field(default_factory=list)   # from the aliases only
     weak: set[str] = field(default_factory=set)        # keys of generic words and places only
+    generic: list[str] = field(default_factory=list)   # g: and h: keys (generic_keys), of every name and alias
 
     def all(self) -> set[str]:
-        return set(self.primary) | set(self.aliases)
+        return set(self.primary) | set(self.aliases) | set(self.generic)
 
 
 def org_keys(org: Optional[dict]) -> OrgKeys:
@@ -306,6 +338,8 @@ def org_keys(org: Optional[dict]) -> OrgKeys:
     chosen = {bid for _, bid in unique if bid not in excluded}
     excluded_names = {fold(n) for b in excluded for n in bodies[b].names}
     strong: set[str] = set()
+    heads: list[str] = []
+    named: list[str] = []
     for s, f, ids, is_primary, as_acr in resolved:
         target = out.primary if is_primary else out.aliases
         ids = ids - excluded
@@ -323,17 +357,31 @@ def org_keys(org: Optional[dict]) -> OrgKeys:
         for k in keys:
             if k not in target:
                 target.append(k)
+        if not ids:
+            g, h = generic_keys(s)
+            heads += h
+            if is_primary:
+                named += g
+    # a g: key only when the organization is known by a generic name alone (an alias "Centre" is no such name)
+    out.generic = sorted(set(heads) | (set(named) if not out.primary else set()))
     out.aliases = [k for k in out.aliases if k not in out.primary]
     out.weak -= strong
     return out
 
 
 def lookup_keys(keys: Iterable[str]) -> set[str]:
-    """The index keys that can link to these keys: themselves, and ``a:``/``d:`` acronyms across."""
-    out = set(keys)
-    for k in list(out):
+    """The index keys that can link to these keys: themselves, ``a:``/``d:`` acronyms across, a ``g:`` key's
+    ``h:`` keys; an ``h:`` key looks up only ``g:`` keys (two specific names sharing a generic word never meet)."""
+    out = set()
+    for k in keys:
+        if k.startswith("h:"):
+            out.add("g:" + k[2:])
+            continue
+        out.add(k)
         if k.startswith("a:"):
             out.add("d:" + k[2:])
         elif k.startswith("d:"):
             out.add("a:" + k[2:])
+        elif k.startswith("g:"):
+            out.add("h:" + k[2:])
     return out

@@ -106,8 +106,9 @@ def test_fold_and_keys():
     ca = merge.org_keys({"name": "Secrétariat du Conseil du Trésor du Canada", "acronym": "SCT",
                          "aliases": ["Secrétariat du Conseil du Trésor"]})
     assert qc == ["body:qc-sct"] and ca.primary == ["body:ca-tbs"] and "body:qc-sct" not in ca.aliases
-    # a word that names no organization on its own gives no key
-    assert merge.org_keys({"name": "CHU", "aliases": ["ministère"]}).all() == set()
+    # a word that names no organization on its own gives no name key, only the generic key that needs evidence
+    generic_only = merge.org_keys({"name": "CHU", "aliases": ["ministère"]})
+    assert generic_only.primary == [] and generic_only.aliases == [] and generic_only.generic == ["g:chu"]
 
 
 def test_same_incident_across_languages_merges(store):
@@ -256,7 +257,10 @@ def test_records_without_text_still_match(store):
 def test_names_generic_heads_and_places_never_make_a_key_alone():
     keys = merge.org_keys
     for alone in ("Ville", "Centre", "Québec", "Toronto", "CISSS", "Ministry of Health", "Gouvernement"):
-        assert keys({"name": alone}).all() == set(), alone
+        k = keys({"name": alone})
+        assert k.primary == [] and k.aliases == [], alone
+        assert all(g.startswith("g:") for g in k.generic), alone  # generic keys only link with evidence
+    assert keys({"name": "Toronto"}).all() == set()  # a place alone gives nothing at all
     # a generic head with a place is the name of a body, but only a weak key
     town = keys({"name": "Ville de Gatineau"})
     assert town.primary and set(town.primary) <= town.weak
