@@ -6,8 +6,8 @@ A phrase is ``le 14 juin dernier``, ``samedi``, ``on Saturday``, ``June 14, 2024
 counted back from the publication day (a relative date with no known publication day stays unresolved).
 A range ("between Aug. 22 and 24", "du 3 au 5 mars", "June 14 or 15"), a bound ("on or before", "the week
 of", "depuis le"), a date announced for the future and a page header's date ("date 2024-08-29",
-"Publié le ...") name no single day of an event and are no candidates; the days a range spans are kept
-apart (``range_days``), since a day that bounds a stated range is rarely the event's one day.
+"Publié le ...") name no single day of an event and are no candidates; nor is a day that the text
+also gives as an end of a range (the event spans the range).
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ class DateRules:
         self.noun_re = re.compile(r"(?:" + _alt(x.get("noun_cues", [])).pattern + r")$", re.IGNORECASE)
         self.families = {name: _alt(x.get(f"{name}_cues", [])) for name in
                          ("procedure", "report", "caption", "header", "cross_reference")}
+        # a page header's date at the start of its line ("date 2024-08-29", "Published: ...", "Mis à jour le")
+        header = "|".join(f"(?:{h})" for h in x.get("header_cues", [])) or r"(?!x)x"
+        self.header_lead = re.compile(rf"[\s\u00a0]{{0,8}}(?:{header})[\s\u00a0:]{{0,4}}", re.IGNORECASE)
         self.breaks = alternation(tuple(cues(lang)["clause_break"]), re.IGNORECASE, False)
         self.approx = _suffix_alt(x.get("approx_markers", []))
         self.bound = _suffix_alt(x.get("bound_markers", []))
@@ -179,6 +182,7 @@ def is_future(r: DateRules, text: str, s: int, lo: int) -> bool:
     """'d'ici le 30 juin', 'expects ... by June 30': a date announced, not one that happened."""
     return bool(r.future.search(text[max(lo, s - 60):s]) or r.future_prep.search(text, max(lo, s - 30), s))
 
+
 def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int]]) -> list[tuple[DatePhrase, re.Match]]:
     """The single-day date phrases of `text` with their days (ranges, bounds, future dates and page headers left out)."""
     published: Optional[date] = meta.get("published")
@@ -187,15 +191,17 @@ def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int
         published = (published.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     skip_lo, skip_hi = meta.get("dateline_span") or (0, 0)
     matches = [m for m in r.phrase_re.finditer(text) if not (skip_lo <= m.start() < skip_hi)]
-    in_range = set()
+    in_range, ranged = set(), []
     for a, b in zip(matches, matches[1:]):
         between = text[a.end():b.start()]
         if len(between) <= 14 and r.range_join.fullmatch(between):
             in_range.update((a.start(), b.start()))  # "between Aug. 22 and 24", "du 3 au 5 mars": not one day
+            ranged.extend((a, b))
     for m in matches:
-        if (r.range_start.search(text, max(0, m.start() - 24), m.start())
-                or r.bound.search(text, max(0, m.start() - 40), m.start())
-                or r.range_tail.match(text, m.end())):
+        if r.range_start.search(text, max(0, m.start() - 24), m.start()) or r.range_tail.match(text, m.end()):
+            in_range.add(m.start())
+            ranged.append(m)
+        elif r.bound.search(text, max(0, m.start() - 40), m.start()):
             in_range.add(m.start())
     changed = True
     while changed:  # "between last Thursday, Jan. 5, and ...": an apposition shares its neighbour's range
@@ -204,12 +210,18 @@ def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int
             if (a.start() in in_range) != (b.start() in in_range) and re.fullmatch(r"[\s,()]{1,3}", text[a.end():b.start()]):
                 in_range.update((a.start(), b.start()))
                 changed = True
+    range_days = {resolve(r, m, published, day_precision) for m in ranged} - {None}
     out = []
     for m in matches:
         if m.start() in in_range:
             continue
+        line_lo = text.rfind("\n", 0, m.start()) + 1
+        if r.header_lead.fullmatch(text, line_lo, m.start()):
+            continue
         value = resolve(r, m, published, day_precision)
-        if value is None or (published and value > published):
+        # a day that also ends a range the text states ("between Dec. 20 and Jan. 5" ... "on Jan. 5"): the event
+        # spans the range, the day alone is no single day of it
+        if value is None or (published and value > published) or value in range_days:
             continue
         lo, _ = sentence_bounds(sents, m.start())
         if is_future(r, text, m.start(), lo):
