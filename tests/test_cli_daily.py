@@ -346,6 +346,18 @@ def test_import_shows_a_bar_on_a_terminal_unless_quiet(tmp_path):
     assert code == 0 and err == "", err
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pseudo-terminals")
+def test_extract_docs_shows_model_loading_and_documents_on_a_terminal(tmp_path):
+    docs = tmp_path / "docs.jsonl"
+    text = "Northwind Dental said hackers stole the names of 5,000 patients in a data breach."
+    docs.write_text("".join(json.dumps({"id": f"d{n}", "language": "en", "text": text}) + "\n" for n in range(4)))
+    code, err = run_on_a_terminal("extract", "--docs", str(docs), "--output", str(tmp_path / "out.jsonl"))
+    assert code == 0 and "loading models" in err and "model/s" in err and "/4 [" in err, err
+    assert err.splitlines()[-1].startswith("incidents: 4 documents"), err  # the bars cleared, then the summary
+    code, err = run_on_a_terminal("extract", "--docs", str(docs), "--output", str(tmp_path / "out.jsonl"), "--quiet")
+    assert code == 0 and err.strip().startswith("incidents: 4 documents") and len(err.strip().splitlines()) == 1, err
+
+
 # -- help that teaches, no SQL in the verbs ---------------------------------------------------------------------
 @pytest.mark.parametrize("verb, example", [("list", "incidents list --data-type sin"),
                                            ("export", "incidents export --incidents --format csv"),
