@@ -352,12 +352,14 @@ def test_stop_event_ends_after_the_current_item(tmp_path, server):
 
 def test_cli_ingest_export_status(tmp_path, server, monkeypatch, capsys):
     """The real command line, with the real Extractor (slowest test here: loads the spaCy pipelines)."""
-    pytest.importorskip("extractor.pipeline")
     from extractor.cli import main
 
     monkeypatch.setenv("INCIDENTS_ALLOW_PRIVATE", "1")
     feeds = tmp_path / "feeds.toml"
     feeds.write_text(feeds_toml(server))
+    first, second = tmp_path / "first.toml", tmp_path / "second.toml"  # --feeds given twice: the lists merged
+    first.write_text(feeds_toml(server, ["/feeds/en.rss"]))
+    second.write_text(feeds_toml(server, ["/feeds/fr.atom", "/feeds/cnw-fr.rss"]))
     db = tmp_path / "cli.db"
 
     def cli(*args):
@@ -366,7 +368,7 @@ def test_cli_ingest_export_status(tmp_path, server, monkeypatch, capsys):
         out, err = capsys.readouterr()
         return exit_.value.code, out, err
 
-    code, out, err = cli("ingest", "--feeds", str(feeds), "--db", str(db), "--delay", "0")
+    code, out, err = cli("ingest", "--feeds", str(first), "--feeds", str(second), "--db", str(db), "--delay", "0")
     assert code == 0, err
     summary = err.strip().splitlines()[-1]
     assert summary.startswith("ingest: 3 feeds polled") and f"{FIXTURE_DOCS} new items" in summary
@@ -405,9 +407,6 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
 
 def test_demo_runs_offline_and_twice_adds_nothing(tmp_path, capsys, monkeypatch):
     demo = Path(__file__).parents[1] / "pipelines" / "demo" / "feeds.toml"
-    if not demo.exists():
-        pytest.skip("demo content not written yet")
-    pytest.importorskip("extractor.pipeline")
     from extractor.cli import main
 
     monkeypatch.delenv("INCIDENTS_ALLOW_PRIVATE", raising=False)

@@ -129,7 +129,6 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(site, tmp_path):
 
 def test_sigterm_stops_cleanly_after_the_current_item(tmp_path):
     """The real CLI with --every: SIGTERM ends it with exit 0 and a summary, nothing half-written."""
-    pytest.importorskip("extractor.pipeline")
     with LocalServer() as srv:
         install_site(srv, page_delay=0.05)
         feeds = tmp_path / "feeds.toml"
