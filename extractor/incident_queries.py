@@ -21,7 +21,7 @@ from typing import Iterator, Optional
 
 from .errors import InputError
 
-# The day a document counts on: its publication day, else the day it was fetched (as queries.py).
+# The day a document counts on: its publication day, else the day it was fetched.
 _DAY = "COALESCE(d.published, substr(d.fetched_at, 1, 10))"
 _FOLD = "incidents_fold"  # SQL function: names.fold, registered on the connection by `_with_fold`
 

@@ -1,4 +1,6 @@
-"""Read-only queries over the store for the command line: export lines, health report, incident ids.
+"""Read-only queries over the store for the command line: read snapshots, health report, incident ids.
+
+The lines of `export` and `list` are read by extractor/incident_queries.py.
 
 The CLI holds no SQL: its verbs call these functions with a connection from ``Store``. Writes stay in
 ``store`` (documents, reports) and ``incident_repo`` (incidents).
@@ -8,11 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from typing import Iterator, Optional
-
-# The day a document counts on: its publication day, else the day it was fetched.
-_DAY = "COALESCE(d.published, substr(d.fetched_at, 1, 10))"
-
+from typing import Iterator
 
 @contextlib.contextmanager
 def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -23,17 +21,6 @@ def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")
-
-
-def record_json_lines(conn: sqlite3.Connection, since: Optional[str], all_documents: bool) -> Iterator[str]:
-    """Stored records as JSON text, by document day then report id: incident reports only unless
-    `all_documents`; only documents of `since` (YYYY-MM-DD) or later when given."""
-    sql = (
-        f"SELECT r.record_json FROM reports r JOIN documents d ON d.id = r.document_id "
-        f"WHERE (? = 1 OR r.is_incident = 1) AND (? IS NULL OR {_DAY} >= ?) ORDER BY {_DAY}, r.id"
-    )
-    for (record_json,) in conn.execute(sql, (1 if all_documents else 0, since, since)):
-        yield record_json
 
 
 def feed_health(conn: sqlite3.Connection) -> list[dict]:
