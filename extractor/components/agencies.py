@@ -1,11 +1,7 @@
 """`incident_agencies`: authorities notified of the breach or investigating it.
 
-Mentions come from the bilingual gazetteer ``resources/shared/agencies.jsonl`` (both languages'
-names are matched in every document: English articles quote the Sûreté du Québec), plus the
-words of ``resources/<lang>/agencies.json``: anaphors of a regulator named before ("la
-Commission", "the office"), and complaints filed with no authority named (a complaint to the
-police). A provincial commissioner named without its province belongs to the province of the
-text (places near it, the dateline, the places the text names most).
+The mentions of authorities come from ``agency_mentions.py`` (gazetteer names, anaphors,
+implicit complaints, provincial bodies resolved by the province of the text).
 
 Roles are a scored choice (issue 12, mechanism 7): every (mention, role) pair gets features from
 the mention's own clause — the sentence cut at clause breaks and at a coordination that starts a
@@ -28,44 +24,24 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..resources import LANGUAGES, ROOT, alternation, cue_regex, load_json
-from ._util import clause_bounds, doc_text, iter_labelled, sentence_bounds, split_patterns
+from ..resources import ROOT
+from ._util import clause_bounds, doc_text, sentence_bounds
+from .agency_mentions import Mention, gazetteer, names_of, rules_for
+
+__all__ = ["AgenciesComponent", "AgencyHit", "gazetteer", "names_of", "score", "select", "weights"]
 
 for _name in ("agencies", "agency_candidates"):
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=None)
 
 ROLES = ("notified", "investigating")
-MAX_MENTIONS = 200  # mentions scored per document (a hostile text of 50,000 "police" stays linear)
 WINDOW = 400  # characters of a clause or sentence read on each side of a mention
-
-
-@lru_cache(maxsize=None)
-def gazetteer() -> tuple[dict, ...]:
-    with open(ROOT / "shared" / "agencies.jsonl", encoding="utf-8") as fh:
-        return tuple(json.loads(line) for line in fh if line.strip())
-
-
-def names_of(row: dict) -> list[str]:
-    """Every name of a gazetteer row, in every language the resources have (a row keys its names
-    by language code: a new language folder adds its names under its own code)."""
-    return [name for lang in LANGUAGES for name in row.get(lang, [])]
 
 
 @lru_cache(maxsize=None)
 def weights() -> dict:
     with open(ROOT / "shared" / "agency_weights.json", encoding="utf-8") as fh:
         return json.load(fh)
-
-
-def _name_pattern(name: str) -> str:
-    """A gazetteer name as a regex: either apostrophe, any run of spaces."""
-    parts = re.split(r"['’]", name)
-    pattern = "['’]?".join(re.escape(p).replace(r"\ ", r"\s+") for p in parts)
-    # plurals of the title: "les commissaires à ...", "the commissioners of ..."
-    pattern = re.sub(r"(?i)(commissaire)(?=\\s|$)", r"\1s?", pattern)
-    # "Information and Privacy Commission(er)(s)": outlets shorten the title
-    return re.sub(r"(?i)commissioner(?=\\s|$)", "Commission(?:er)?s?", pattern)
 
 
 @dataclass
@@ -77,14 +53,6 @@ class AgencyHit:
     roles: set = field(default_factory=set)
     generic: bool = False
     scores: dict = field(default_factory=dict)
-
-
-@dataclass
-class Mention:
-    code: str
-    start: int
-    end: int
-    kind: str  # "name", "generic", "anaphor", "implicit"
 
 
 def score(f: dict, w: dict) -> float:
@@ -116,69 +84,6 @@ def select(cands: list[dict], w: dict, info: dict) -> dict[str, dict[str, tuple[
     return out
 
 
-class AgencyRules:
-    def __init__(self, lang: str):
-        pairs, patterns = [], []
-        self.info = {}
-        for row in gazetteer():
-            self.info[row["code"]] = row
-            for name in names_of(row):
-                label = row["code"] + ("|generic" if row.get("generic") and name[:1].islower() else "")
-                pairs.append((_name_pattern(name), label))
-            for acr in row["acronyms"]:
-                pairs.append((re.escape(acr), row["code"]))
-            for pattern in row.get("patterns", []):  # named forces of the generic codes: "police de Laval"
-                patterns.append((pattern, row["code"]))
-        self.sens, self.insens, self.labels = split_patterns(pairs)
-        # regex patterns apart from the names, so that a name always beats a pattern at the same place
-        p_sens, p_insens, self.pattern_labels = split_patterns(patterns)
-        self.pattern_res = (p_sens, p_insens)
-        # "les commissaires ... de l'Ontario et de l'Alberta": one title, two authorities
-        self.jurisdiction, self.city = {}, {}
-        for row in gazetteer():
-            for place in row.get("jurisdictions", []):
-                self.jurisdiction[place.lower()] = row["code"]
-            for place in row.get("places", []):
-                self.city[place] = row["code"]
-        conj_places = [p for p, c in self.jurisdiction.items() if c != "REGULATOR_OTHER"]
-        places = "|".join(sorted((re.escape(p) for p in self.jurisdiction), key=len, reverse=True))
-        self.place_re = re.compile(rf"(?<![\w])({places})(?![\w])", re.IGNORECASE)
-        cities = "|".join(sorted((re.escape(p) for p in self.city), key=len, reverse=True))
-        self.city_re = re.compile(rf"(?<![\w.])({cities})(?![\w])") if cities else None
-        conj = "|".join(sorted((re.escape(p) for p in conj_places), key=len, reverse=True))
-        self.conjoined = re.compile(rf"(?<!\s)\s{{0,3}}(?:,|et|and)\s{{1,3}}(?:de\s{{1,3}}(?:la\s{{1,3}}|l['’])?|du\s{{1,3}}|of\s{{1,3}}|for\s{{1,3}})?({conj})(?![\w])", re.IGNORECASE)
-        # "privacy commissioners in B.C. and Ontario": a plural title, then its places
-        self.after_plural = re.compile(rf"\s{{1,3}}(?:in|of|for|de|du|des|de\s+la|de\s+l['’])\s{{0,3}}({conj})(?![\w])", re.IGNORECASE)
-        self.lang = lang
-        words = load_json(lang, "agencies.json")
-        self.anaphor_re = alternation(tuple(words["anaphors"]), re.IGNORECASE, True) if words.get("anaphors") else None
-        self.implicit_re = alternation(tuple(words["implicit_police"]), re.IGNORECASE, True) if words.get("implicit_police") else None
-        self.coord_re = alternation(tuple(words["coordination"]), re.IGNORECASE, False)
-        self.hyp_re = alternation(tuple(words["hypothetical"]), re.IGNORECASE, False)
-        self.question_re = alternation(tuple(words["question"]), re.IGNORECASE, False)
-        self.conjunct_re = alternation(tuple(words["conjoined_predicate"]), re.IGNORECASE, False)
-        self.advice_re = alternation(tuple(words["advice"]), re.IGNORECASE, False)
-        self.plural_re = alternation(tuple(words["plural_title"]), re.IGNORECASE, False)
-        self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
-        self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)
-        self.cue = {"notified": self.notified, "investigating": self.investigating}
-        self.collab = cue_regex(lang, "agency_roles", "collaboration", word_bounded=False)
-        self.negated = cue_regex(lang, "agency_roles", "negated", word_bounded=False)
-        self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
-
-    def display_name(self, code: str, surface: str) -> str:
-        """The gazetteer's name in the document's language; for POLICE_OTHER/REGULATOR_OTHER, the text's."""
-        row = self.info[code]
-        if row.get("generic"):
-            return surface
-        return (row.get(self.lang) or names_of(row) or row["acronyms"])[0]
-
-
-@lru_cache(maxsize=None)
-def rules_for(lang: str) -> AgencyRules:
-    return AgencyRules(lang)
-
-
 @Language.factory("incident_agencies", default_config={})
 def make_agencies(nlp: Language, name: str):
     return AgenciesComponent(nlp.lang)
@@ -193,111 +98,6 @@ class AgenciesComponent:
         self.rules = rules_for(lang)
 
     # -- mentions ---------------------------------------------------------------------------
-
-    def text_jurisdiction(self, text: str, meta: dict) -> str | None:
-        """The province the text is about: its dateline, else the provinces and cities it names most."""
-        r = self.rules
-        counts: dict[str, float] = {}
-        span = (meta or {}).get("dateline_span")
-        for rx, table, weight, key in ((r.place_re, r.jurisdiction, 1.0, str.lower), (r.city_re, r.city, 0.5, str)):
-            if rx is None:
-                continue
-            for m in rx.finditer(text):
-                code = table[key(m.group(1))]
-                w = weight * (3.0 if span and span[0] <= m.start() < span[1] + 40 else 1.0)
-                counts[code] = counts.get(code, 0.0) + w
-        if not counts:
-            return None
-        return max(sorted(counts.items()), key=lambda kv: kv[1])[0]
-
-    def resolve(self, text: str, s: int, e: int, label: str, titled: set, home: str | None) -> str:
-        """A provincial commissioner named without its province ("the OIPC", "the Information and Privacy
-        Commissioner", "the privacy commissioner") belongs to the province named around it, else to the
-        one the text names in full, else to the province of the text."""
-        r = self.rules
-        code, _, rest = label.partition("|")
-        row = r.info[code]
-        by_name = row.get("resolvable_names") and re.sub(r"\W+", " ", text[s:e]).strip().lower() in row["resolvable_names"]
-        by_row = row.get("resolve_by_jurisdiction") and re.search(row.get("resolve_pattern", ""), text[s:e], re.IGNORECASE)
-        if not (by_row or by_name):
-            return label
-        own = r.place_re.search(text, s, e)
-        if own:  # "Office of the Information and Privacy Commissioner for Newfoundland and Labrador"
-            return r.jurisdiction[own.group(1).lower()]
-        near = [m.group(1).lower() for m in r.place_re.finditer(text, max(0, s - 120), min(len(text), e + 60))]
-        if not near and len(titled) == 1:  # the text names the commissioner in full elsewhere
-            return next(iter(titled))
-        if not near:
-            return home if home else label
-        # the closest place name before the title wins
-        before = [m for m in r.place_re.finditer(text, max(0, s - 120), s)]
-        place = (before[-1].group(1) if before else near[0]).lower()
-        return r.jurisdiction[place]
-
-    def mentions(self, doc: Doc) -> list[Mention]:
-        text, r = doc_text(doc), self.rules
-        hits = list(iter_labelled(text, (r.sens, r.insens), r.labels)) + list(iter_labelled(text, r.pattern_res, r.pattern_labels))
-        for s, e, label in list(hits):
-            if label in r.jurisdiction.values():
-                m = r.conjoined.match(text, e)
-                if m:
-                    hits.append((m.start(1), m.end(1), r.jurisdiction[m.group(1).lower()]))
-            elif (r.info[label.partition("|")[0]].get("resolve_by_jurisdiction") or r.info[label.partition("|")[0]].get("resolvable_names")) \
-                    and r.plural_re.search(text, s, e):
-                m = r.after_plural.match(text, e)
-                if m:  # "privacy commissioners in B.C. and Ontario"
-                    hits.append((m.start(1), m.end(1), r.jurisdiction[m.group(1).lower()]))
-                    c = r.conjoined.match(text, m.end(1))
-                    if c:
-                        hits.append((c.start(1), c.end(1), r.jurisdiction[c.group(1).lower()]))
-        hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-        titled = {label for s, e, label in hits
-                  if label in r.jurisdiction.values() and r.info[label].get("provincial_regulator")}
-        titled |= {r.jurisdiction[m.group(1).lower()] for s, e, label in hits
-                   if r.info[label.partition("|")[0]].get("resolve_by_jurisdiction")
-                   for m in [r.place_re.search(text, s, e)] if m}
-        home = self.text_jurisdiction(text, doc._.meta)
-        out: list[Mention] = []
-        last = -1
-        for s, e, label in hits[: MAX_MENTIONS * 4]:
-            if s < last:
-                continue
-            last = e
-            label = self.resolve(text, s, e, label, titled, home)
-            code, _, generic = label.partition("|")
-            out.append(Mention(code, s, e, "generic" if generic else "name"))
-        taken = [(m.start, m.end) for m in out]
-
-        taken.sort()
-        taken_starts = [a for a, _ in taken]
-
-        def free(s, e):
-            j = bisect.bisect_left(taken_starts, e)
-            return j == 0 or taken[j - 1][1] <= s
-
-        # anaphors: "la Commission" after "la Commission d'accès à l'information"
-        if r.anaphor_re is not None:
-            regulators = [x for x in out if x.kind == "name" and not r.info[x.code].get("police")]
-            ends = [x.end for x in regulators]
-            for k, m in enumerate(r.anaphor_re.finditer(text)):
-                if k >= MAX_MENTIONS or not free(m.start(), m.end()):
-                    continue
-                j = bisect.bisect_right(ends, m.start())
-                if j == 0:
-                    continue
-                out.append(Mention(regulators[j - 1].code, m.start(), m.end(), "anaphor"))
-        # "a porté plainte" with no authority named: a complaint to the police
-        if r.implicit_re is not None:
-            starts = sorted(x.start for x in out)
-            for k, m in enumerate(r.implicit_re.finditer(text)):
-                if k >= MAX_MENTIONS or not free(m.start(), m.end()):
-                    continue
-                j = bisect.bisect_left(starts, m.end())
-                if j < len(starts) and starts[j] - m.end() < 40:
-                    continue  # "plainte auprès du procureur" / "(auprès de la Cnil)": that authority's cue
-                out.append(Mention("POLICE_OTHER", m.start(), m.end(), "implicit"))
-        out.sort(key=lambda x: x.start)
-        return out[:MAX_MENTIONS]
 
     # -- features ---------------------------------------------------------------------------
 
@@ -451,7 +251,7 @@ class AgenciesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         text, r = doc_text(doc), self.rules
-        ments = self.mentions(doc)
+        ments = r.mentions(text, doc._.meta)
         cands = self.features(doc, ments)
         doc._.agency_candidates = [{"code": m.code, "role": role, "start": m.start, "end": m.end, "kind": m.kind,
                                     "features": f} for m, role, f in cands]
