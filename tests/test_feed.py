@@ -51,3 +51,28 @@ def test_feed_on_a_missing_database_is_one_line(tmp_path):
     r = subprocess.run(CLI + ["feed", "--db", str(tmp_path / "none.db"), "--output", str(tmp_path / "x.atom")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_web_texts_of_a_third_language_come_from_its_folder(tmp_path):
+    """A language folder with a ui.json gives the feed its titles; one without is refused in one line."""
+    import json
+    import os
+
+    from extractor.resources import folder
+
+    de = tmp_path / "res" / "de"
+    de.mkdir(parents=True)
+    (de / "language.json").write_text((folder("en") / "language.json").read_text(encoding="utf-8"), encoding="utf-8")
+    db = tmp_path / "f.db"
+    fill(db)
+    env = {**os.environ, "INCIDENTS_RESOURCES": str(tmp_path / "res")}
+    args = CLI + ["feed", "--db", str(db), "--output", str(tmp_path / "de.atom"), "--lang", "de"]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode != 0 and r.stderr.strip().splitlines() == [r.stderr.strip()]
+    assert "--lang must be one of en, fr, not 'de'" in r.stderr and "Traceback" not in r.stderr
+    ui = json.loads((folder("en") / "ui.json").read_text(encoding="utf-8"))
+    ui["feed"]["title"] = "Datenschutzvorfälle"
+    (de / "ui.json").write_text(json.dumps(ui), encoding="utf-8")
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert feedparser.parse((tmp_path / "de.atom").read_bytes()).feed.title == "Datenschutzvorfälle"

@@ -33,8 +33,9 @@ def feed_cmd(
     from ..store import Store, atomic_output
     from ..web.feed import atom
 
-    if lang not in ("fr", "en"):
-        raise InputError(f"--lang must be fr or en, not {lang!r}")
+    from ..web.ui import checked
+
+    checked(lang)
     with Store(db, create=False, readonly=True) as store:
         body = atom(store.conn, lang, base_url or "")
     if str(output) == "-":

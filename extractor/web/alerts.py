@@ -17,38 +17,37 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Callable, Optional
 
 from ..errors import InputError
+from . import stamps
 
 FILTER_KEYS = ("organization", "data_type", "authority", "min_victims", "language")
 BACKOFF_MAX_S = 6 * 3600
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+#: the filters that are a condition on v_incidents with one parameter (organization is matched on folded names)
+CONDITIONS = {
+    "data_type": "id IN (SELECT incident_id FROM v_incident_data_types WHERE code=?)",
+    "authority": "id IN (SELECT incident_id FROM v_incident_agencies WHERE code=?)",
+    "min_victims": "victims >= ?",
+    "language": "EXISTS (SELECT 1 FROM json_each(language_codes) WHERE value=?)",
+}
 
 
 def _norm(ts: Optional[str]) -> str:
-    """Any stored timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` (comparable as text)."""
-    if not ts:
-        return ""
-    try:
-        dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    except ValueError:
-        return ts
-    return _iso(dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc))
+    """Any stored timestamp as ``YYYY-MM-DDTHH:MM:SSZ`` (comparable as text); an unreadable one as it is."""
+    return stamps.utc(ts) or ts or ""
 
 
 def parse_where(items: list[str]) -> dict:
     """``["data_type=sin", "min_victims=1000"]`` -> a checked filter dict. Raises InputError."""
     from ..record import AGENCY_CODES, DATA_TYPE_CODES
+    from ..resources import LANGUAGES
 
+    closed = {"data_type": (str, DATA_TYPE_CODES, "data type"), "authority": (str.upper, AGENCY_CODES, "authority"),
+              "language": (str, LANGUAGES, "language")}  # key: (normalisation, the values it may take, what it is)
     out: dict = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -60,18 +59,11 @@ def parse_where(items: list[str]) -> dict:
                 out[key] = int(value.replace("_", "").replace(",", ""))
             except ValueError:
                 raise InputError(f"--where {item!r}: min_victims must be a whole number") from None
-        elif key == "data_type":
-            if value not in DATA_TYPE_CODES:
-                raise InputError(f"--where {item!r}: unknown data type (one of {', '.join(DATA_TYPE_CODES)})")
-            out[key] = value
-        elif key == "authority":
-            if value.upper() not in AGENCY_CODES:
-                raise InputError(f"--where {item!r}: unknown authority (one of {', '.join(AGENCY_CODES)})")
-            out[key] = value.upper()
-        elif key == "language":
-            if value not in ("fr", "en"):
-                raise InputError(f"--where {item!r}: language must be fr or en")
-            out[key] = value
+        elif key in closed:
+            norm, allowed, what = closed[key]
+            if norm(value) not in allowed:
+                raise InputError(f"--where {item!r}: unknown {what} (one of {', '.join(allowed)})")
+            out[key] = norm(value)
         else:
             out[key] = value
     return out
@@ -85,7 +77,7 @@ def check_webhook(url: str) -> None:
 
 def add_alert(conn: sqlite3.Connection, webhook: str, filters: dict, *, backfill: bool = False) -> int:
     check_webhook(webhook)
-    now = _iso(_now())
+    now = stamps.iso(stamps.now())
     cur = conn.execute("INSERT INTO alerts (webhook, filter_json, created_at, since) VALUES (?,?,?,?)",
                        (webhook, json.dumps(filters, sort_keys=True), now, None if backfill else now))
     return cur.lastrowid
@@ -112,19 +104,10 @@ def _matches(conn: sqlite3.Connection, f: dict) -> list[tuple[str, str]]:
     """(incident id, updated_at) of the incidents that pass the filter."""
     from ..names import fold
 
-    sql, args = "SELECT id, updated_at, organization, acronym, victims FROM v_incidents WHERE 1=1", []
-    if "data_type" in f:
-        sql += " AND id IN (SELECT incident_id FROM v_incident_data_types WHERE code=?)"
-        args.append(f["data_type"])
-    if "authority" in f:
-        sql += " AND id IN (SELECT incident_id FROM v_incident_agencies WHERE code=?)"
-        args.append(f["authority"])
-    if "min_victims" in f:
-        sql += " AND victims >= ?"
-        args.append(f["min_victims"])
-    if "language" in f:
-        sql += " AND EXISTS (SELECT 1 FROM json_each(language_codes) WHERE value=?)"
-        args.append(f["language"])
+    keys = [k for k in CONDITIONS if k in f]
+    sql = " AND ".join(["SELECT id, updated_at, organization, acronym, victims FROM v_incidents WHERE 1=1",
+                        *(CONDITIONS[k] for k in keys)])
+    args = [f[k] for k in keys]
     out = []
     want = fold(f["organization"]) if "organization" in f else None
     for iid, updated, org, acronym, _v in conn.execute(sql, args).fetchall():
@@ -179,7 +162,7 @@ def send(store, *, tries: int = 3, base_delay: float = 30.0, force: bool = False
 
     with store.transaction() as conn:
         queued = queue(conn)
-    now = _iso(_now())
+    now = stamps.iso(stamps.now())
     due = store.conn.execute(
         "SELECT d.id, d.alert_id, d.incident_id, d.kind, d.payload_json, d.attempts, a.webhook "
         "FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.status='pending' "
@@ -208,9 +191,9 @@ def send(store, *, tries: int = 3, base_delay: float = 30.0, force: bool = False
                 with store.transaction() as conn:
                     if ok:
                         conn.execute("UPDATE alert_deliveries SET status='sent', attempts=?, sent_at=?, "
-                                     "last_error=NULL, next_attempt=NULL WHERE id=?", (attempts, _iso(_now()), did))
+                                     "last_error=NULL, next_attempt=NULL WHERE id=?", (attempts, stamps.iso(stamps.now()), did))
                     else:
-                        nxt = _iso(_now() + timedelta(seconds=backoff_s(attempts, base_delay)))
+                        nxt = stamps.iso(stamps.now() + timedelta(seconds=backoff_s(attempts, base_delay)))
                         conn.execute("UPDATE alert_deliveries SET attempts=?, last_error=?, next_attempt=? WHERE id=?",
                                      (attempts, " ".join(str(error).split())[:300], nxt, did))
                 if ok:

@@ -9,50 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import InputError
+from . import ui
 
-TEXT = {
-    "fr": {
-        "title": "Incidents de confidentialité",
-        "description": "Fuites de données et incidents de confidentialité extraits d'articles en français et en anglais.",
-        "links": "Graphiques · fil Atom",
-        "v_incidents": ("Incidents", "Un incident par ligne : organisation, personnes touchées, types de données, "
-                                     "autorités avisées, premier et dernier article."),
-        "v_reports": ("Articles", "Un article (rapport) par ligne : source, langue, date, organisation, nombre."),
-        "v_incident_data_types": ("Incidents × type de données", "Une ligne par incident et type de données."),
-        "v_incident_agencies": ("Incidents × autorité", "Une ligne par incident et autorité avisée ou enquêtant."),
-        "documents": ("Documents", "Le texte de chaque article ; recherche plein texte sans accents."),
-        "codes": ("Codes", "Libellés français et anglais des codes de types de données et d'autorités."),
-        "latest": "Derniers incidents", "largest": "Plus grands incidents (personnes touchées)",
-        "cai_opc": "Incidents signalés à la CAI ou au CPVP", "revised": "Nombres révisés à la hausse",
-        "unattached": "Articles non rattachés à un incident", "search": "Recherche dans les articles",
-    },
-    "en": {
-        "title": "Privacy incidents",
-        "description": "Data breaches and privacy incidents extracted from French and English articles.",
-        "links": "Charts · Atom feed",
-        "v_incidents": ("Incidents", "One incident per row: organization, people affected, data types, "
-                                     "authorities told, first and latest report."),
-        "v_reports": ("Reports", "One article (report) per row: source, language, date, organization, count."),
-        "v_incident_data_types": ("Incidents × data type", "One row per incident and data type."),
-        "v_incident_agencies": ("Incidents × authority", "One row per incident and authority told or investigating."),
-        "documents": ("Documents", "Each article's text; full-text search with accents folded."),
-        "codes": ("Codes", "French and English labels of the data-type and authority codes."),
-        "latest": "Latest incidents", "largest": "Largest incidents (people affected)",
-        "cai_opc": "Incidents the CAI or the OPC was told of", "revised": "Counts revised upward",
-        "unattached": "Reports not attached to an incident", "search": "Search the articles",
-    },
-}
 HIDDEN = ["meta", "embeddings", "alerts", "alert_deliveries", "incident_keys", "feeds", "items"]
 
 
 def metadata(db_name: str, lang: str = "en") -> dict:
-    """datasette metadata: titles and descriptions in ``lang`` (and the other language below), facets, queries."""
-    t, other = TEXT[lang], TEXT["en" if lang == "fr" else "fr"]
+    """datasette metadata: titles and descriptions in ``lang`` (and the other languages' below), facets, queries."""
+    t = ui.texts(lang, "serve")
+    others = [ui.texts(o, "serve") for o in ui.languages() if o != lang]
     cols = (f"id, organization, acronym, victims, victims_qualifier, data_types_{lang} AS data_types, "
             f"agencies_{lang} AS agencies, first_seen, last_seen, languages, report_count")
 
     def table(name: str, **extra) -> dict:
-        return {"title": t[name][0], "description": f"{t[name][1]} — {other[name][1]}", **extra}
+        return {"title": t[name][0], "description": " — ".join(x[name][1] for x in [t, *others]), **extra}
 
     tables = {
         "v_incidents": table("v_incidents", sort_desc="first_seen", facets=[
@@ -92,10 +62,10 @@ def metadata(db_name: str, lang: str = "en") -> dict:
     links = '<a href="/-/charts">{0}</a> · <a href="/-/feed.atom">Atom</a>'.format(t["links"].split(" · ")[0])
     return {
         "title": t["title"],
-        "description_html": (f"<p>{t['description']}</p><p>{other['description']}</p><p>{links}</p>"
+        "description_html": ("".join(f"<p>{x['description']}</p>" for x in [t, *others]) + f"<p>{links}</p>"
                              f'<p><img src="/-/chart/month.svg?lang={lang}" alt="{t["links"].split(" · ")[0]}"></p>'),
         "plugins": {"incidents-web": {"lang": lang, "database": db_name}},
-        "databases": {db_name: {"title": t["title"], "description": f"{t['description']} — {other['description']}",
+        "databases": {db_name: {"title": t["title"], "description": " — ".join(x["description"] for x in [t, *others]),
                                 "tables": tables, "queries": queries}},
     }
 
@@ -109,8 +79,7 @@ def build_datasette(db: Path, lang: str = "en"):
     from . import plugin
     from ..store import Store
 
-    if lang not in TEXT:
-        raise InputError(f"--lang must be fr or en, not {lang!r}")
+    ui.checked(lang)
     db = Path(db)
     Store(db, create=False, readonly=True).close()  # one clear line for a missing, foreign, old or newer file
     if not pm.is_registered(plugin):

@@ -9,32 +9,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
 from typing import Optional
 from xml.etree import ElementTree as ET
 
 from ..views import label
+from . import stamps, ui
 
 ATOM = "http://www.w3.org/2005/Atom"
 TAG = "tag:incidents-extractor,2025:"
-TEXT = {
-    "fr": {"title": "Incidents de confidentialité", "victims": "personnes touchées", "data": "Données",
-           "agencies": "Autorités avisées", "reports": "articles"},
-    "en": {"title": "Privacy incidents", "victims": "people affected", "data": "Data",
-           "agencies": "Authorities told", "reports": "reports"},
-}
+EPOCH = "1970-01-01T00:00:00Z"
 
 
 def _rfc3339(value: Optional[str]) -> str:
-    if not value:
-        return "1970-01-01T00:00:00Z"
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return "1970-01-01T00:00:00Z"
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamps.utc(value) or EPOCH
 
 
 def entry_id(incident_id: str) -> str:
@@ -43,7 +30,7 @@ def entry_id(incident_id: str) -> str:
 
 def atom(conn: sqlite3.Connection, lang: str = "en", base_url: str = "", limit: int = 500) -> bytes:
     """The feed as UTF-8 XML bytes."""
-    t = TEXT[lang]
+    t = ui.texts(lang, "feed")
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     ET.SubElement(feed, f"{{{ATOM}}}title").text = t["title"]

@@ -11,30 +11,8 @@ from html import escape
 from typing import Optional
 
 from ..views import label
+from . import ui
 
-UI = {
-    "fr": {
-        "incident": "Incident", "victims": "Personnes touchées", "data_types": "Types de données",
-        "agencies": "Autorités", "dates": "Dates", "first_seen": "Premier article", "last_seen": "Dernier article",
-        "languages": "Langues", "timeline": "Chronologie", "reports": "Articles", "evidence": "preuve",
-        "at": "Date", "change": "Changement", "report": "Article", "charts": "Graphiques",
-        "by_month": "Incidents par mois", "by_data_type": "Incidents par type de données",
-        "by_authority": "Incidents par autorité", "home": "Accueil", "feed": "Fil Atom",
-        "count_timeline": "Évolution du nombre de personnes touchées", "not_found": "Incident introuvable",
-        "discovered": "découverte", "disclosed": "divulgation", "contained": "maîtrise",
-        "none": "aucun",
-    },
-    "en": {
-        "incident": "Incident", "victims": "People affected", "data_types": "Data types", "agencies": "Authorities",
-        "dates": "Dates", "first_seen": "First report", "last_seen": "Latest report", "languages": "Languages",
-        "timeline": "Timeline", "reports": "Reports", "evidence": "evidence", "at": "Date", "change": "Change",
-        "report": "Report", "charts": "Charts", "by_month": "Incidents per month",
-        "by_data_type": "Incidents by data type", "by_authority": "Incidents by authority", "home": "Home",
-        "feed": "Atom feed", "count_timeline": "Count of people affected over time",
-        "not_found": "No such incident", "discovered": "discovered", "disclosed": "disclosed",
-        "contained": "contained", "none": "none",
-    },
-}
 CHARTS = {"month": "by_month", "data_type": "by_data_type", "authority": "by_authority"}
 
 CSS = """
@@ -50,7 +28,7 @@ nav a{margin-right:1em}
 
 
 def _page(title: str, body: str, lang: str) -> str:
-    t = UI[lang]
+    t = ui.texts(lang, "page")
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
             f'<style>{CSS}</style></head><body><nav><a href="/">{t["home"]}</a><a href="/-/charts">{t["charts"]}</a>'
             f'<a href="/-/feed.atom">{t["feed"]}</a></nav>{body}</body></html>')
@@ -159,7 +137,7 @@ def _event_text(kind: str, detail_json: str, lang: str) -> str:
 
 
 def incident_html(conn: sqlite3.Connection, incident_id: str, lang: str = "en") -> Optional[str]:
-    t = UI[lang]
+    t = ui.texts(lang, "page")
     iid = _resolve(conn, incident_id)
     if iid is None:
         return None
@@ -234,7 +212,7 @@ def _short(text: str, n: int = 38) -> str:
 
 def chart_svg(conn: sqlite3.Connection, kind: str, lang: str = "en") -> str:
     """A horizontal bar chart (one bar per month, data type or authority) as standalone SVG."""
-    t = UI[lang]
+    t = ui.texts(lang, "page")
     title = t[CHARTS[kind]]
     data = chart_counts(conn, kind, lang)
     bar_h, left, width = 22, 260, 640
@@ -254,10 +232,11 @@ def chart_svg(conn: sqlite3.Connection, kind: str, lang: str = "en") -> str:
 
 
 def charts_html(conn: sqlite3.Connection, lang: str = "en") -> str:
-    t = UI[lang]
+    t = ui.texts(lang, "page")
     body = f'<h1>{t["charts"]}</h1>' + "".join(f'<figure>{chart_svg(conn, k, lang)}</figure>' for k in CHARTS)
     return _page(t["charts"], body, lang)
 
 
 def not_found_html(lang: str) -> str:
-    return _page(UI[lang]["not_found"], f'<h1>{UI[lang]["not_found"]}</h1>', lang)
+    title = ui.texts(lang, "page")["not_found"]
+    return _page(title, f"<h1>{title}</h1>", lang)

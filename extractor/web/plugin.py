@@ -10,7 +10,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from . import feed, pages
+from . import feed, pages, ui
 
 _INCIDENT_COLUMNS = {"id", "incident_id"}
 _INCIDENT_TABLES = {"v_incidents", "incidents", "v_reports", "v_incident_data_types", "v_incident_agencies",
@@ -22,8 +22,7 @@ def _conf(datasette) -> dict:
 
 
 def _lang(datasette, request) -> str:
-    lang = request.args.get("lang") or _conf(datasette).get("lang") or "en"
-    return lang if lang in pages.UI else "en"
+    return ui.or_default(request.args.get("lang") or _conf(datasette).get("lang"))
 
 
 def _db(datasette):
