@@ -62,3 +62,14 @@ def iter_labelled(text: str, regexes, labels):
         if s >= last:
             yield s, e, label
             last = e
+
+
+def register(name: str, build):
+    """Register the spaCy component factory `name`: ``build(lang)``, from the pipeline's language alone
+    (no config), which is how every ``incident_*`` component is made. Returns the factory."""
+    from spacy.language import Language
+
+    def make(nlp, name: str):
+        return build(nlp.lang)
+
+    return Language.factory(name, default_config={}, func=make)

@@ -21,11 +21,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT
-from ._util import clause_bounds, doc_text, sentence_bounds
+from ._util import clause_bounds, doc_text, register, sentence_bounds
 from .agency_mentions import Mention, gazetteer, names_of, rules_for
 
 __all__ = ["AgenciesComponent", "AgencyHit", "gazetteer", "names_of", "score", "select", "weights"]
@@ -84,9 +83,7 @@ def select(cands: list[dict], w: dict, info: dict) -> dict[str, dict[str, tuple[
     return out
 
 
-@Language.factory("incident_agencies", default_config={})
-def make_agencies(nlp: Language, name: str):
-    return AgenciesComponent(nlp.lang)
+make_agencies = register("incident_agencies", lambda lang: AgenciesComponent(lang))
 
 
 def _has_word(s: str) -> bool:

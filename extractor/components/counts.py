@@ -26,11 +26,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
-from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT, alternation, cue_regex, cues, load_json, load_jsonl
-from ._util import clause_bounds, doc_text, sentence_bounds
+from ._util import clause_bounds, doc_text, register, sentence_bounds
 
 SEP = "[ \u00a0\u202f\u2009\u2007]"
 _DIGITS = re.compile(
@@ -251,9 +250,7 @@ def rules_for(lang: str) -> CountRules:
     return CountRules(lang)
 
 
-@Language.factory("incident_counts", default_config={})
-def make_counts(nlp: Language, name: str):
-    return CountsComponent(nlp.lang)
+make_counts = register("incident_counts", lambda lang: CountsComponent(lang))
 
 
 class CountsComponent:

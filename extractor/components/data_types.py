@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
-from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT, cue_regex, load_json, load_jsonl
-from ._util import clause_bounds, doc_text, sentence_bounds, split_patterns
+from ._util import clause_bounds, doc_text, register, sentence_bounds, split_patterns
 
 UNSPECIFIED = "unspecified_personal_information"
 CHANNEL_CODES = {"email", "phone", "address"}  # also the means of a contact or an outage
@@ -289,9 +288,7 @@ def select(ms: list[Mention], w: dict) -> list[DataTypeHit]:
     return sorted((DataTypeHit(m.code, m.start, m.end) for m in best.values()), key=lambda h: h.start)
 
 
-@Language.factory("incident_data_types", default_config={})
-def make_data_types(nlp: Language, name: str):
-    return DataTypesComponent(nlp.lang)
+make_data_types = register("incident_data_types", lambda lang: DataTypesComponent(lang))
 
 
 class DataTypesComponent:

@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
-from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import ROOT as RESOURCES, alternation, cue_regex, cues, load_json, load_jsonl
 from ..text import fold, strip_accents
-from ._util import doc_text, sentence_bounds
+from ._util import doc_text, register, sentence_bounds
 from .agencies import gazetteer
 
 if not Doc.has_extension("organization"):
@@ -223,9 +222,7 @@ def rules_for(lang: str) -> OrgRules:
     return OrgRules(lang)
 
 
-@Language.factory("incident_organization", default_config={})
-def make_organization(nlp: Language, name: str):
-    return OrganizationComponent(nlp.lang)
+make_organization = register("incident_organization", lambda lang: OrganizationComponent(lang))
 
 
 def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:

@@ -16,12 +16,11 @@ import json
 import math
 from functools import lru_cache
 
-from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..prefilter import SpanIndex, mishaps
 from ..resources import ROOT, alternation, cue_regex, has_file, load_json
-from ._util import doc_text
+from ._util import doc_text, register
 
 if not Doc.has_extension("relevance"):
     Doc.set_extension("relevance", default=0.0)
@@ -46,9 +45,7 @@ def family_regex(lang: str, name: str):
     return alternation(tuple(terms)) if terms else None
 
 
-@Language.factory("incident_relevance", default_config={})
-def make_relevance(nlp: Language, name: str):
-    return RelevanceComponent(nlp.lang)
+make_relevance = register("incident_relevance", lambda lang: RelevanceComponent(lang))
 
 
 class RelevanceComponent:
