@@ -181,7 +181,8 @@ def record_rows(conn: sqlite3.Connection, f: Filters, all_documents: bool = Fals
 
 # -- ids ----------------------------------------------------------------------------------------------------------
 def resolve_id_prefix(conn: sqlite3.Connection, text: str) -> str:
-    """The current id of the incident named by `text`: its id, a former id, or a prefix of exactly one of them.
+    """The current id of the incident named by `text`: its id, a former id, or a prefix of exactly one of them
+    (with or without the ``inc-``: the part after the dash counts too).
 
     An unknown id or prefix, or a prefix shared by several incidents (named in the message), is an InputError.
     """
@@ -194,10 +195,12 @@ def resolve_id_prefix(conn: sqlite3.Connection, text: str) -> str:
         if not wanted:
             raise
     pattern = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # the whole id ("inc-0a1b...") or its part after the dash ("0a1b...") starts with the prefix
+    starts = "({0} LIKE :p ESCAPE '\\' OR substr({0}, instr({0}, '-') + 1) LIKE :p ESCAPE '\\')"
     found = {r[0] for r in conn.execute(
-        "SELECT id FROM incidents WHERE id LIKE ? ESCAPE '\\' UNION "
-        "SELECT a.incident_id FROM incident_aliases a JOIN incidents i ON i.id = a.incident_id "
-        "WHERE a.old_id LIKE ? ESCAPE '\\'", (pattern, pattern))}
+        f"SELECT id FROM incidents WHERE {starts.format('id')} UNION "
+        f"SELECT a.incident_id FROM incident_aliases a JOIN incidents i ON i.id = a.incident_id "
+        f"WHERE {starts.format('a.old_id')}", {"p": pattern})}
     if len(found) == 1:
         return found.pop()
     if not found:

@@ -176,9 +176,11 @@ def twins(tmp_path) -> tuple[Path, list[str]]:
 def test_show_accepts_a_unique_prefix_and_names_the_candidates_of_an_ambiguous_one(twins, capsys):
     db, ids = twins
     assert len(ids) == 12
-    shared = next((a, b) for a, b in zip(ids, ids[1:]) if a[:5] == b[:5])  # 12 ids over 16 hex digits: two share one
+    shared = next((a, b) for a, b in zip(ids, ids[1:]) if a[:5] == b[:5])  # fixed hashes of fixed source ids: a pair exists
     unique = next(i for i in ids if sum(j.startswith(i[:6]) for j in ids) == 1)
     code, out, err = cli(capsys, "show", unique[:6], "--db", str(db), "--json")
+    assert code == 0 and json.loads(out)["id"] == unique, err
+    code, out, err = cli(capsys, "show", unique[4:10], "--db", str(db), "--json")  # the hash part alone
     assert code == 0 and json.loads(out)["id"] == unique, err
     line = one_error(*cli(capsys, "show", shared[0][:5], "--db", str(db)))
     assert "ambiguous" in line and shared[0] in line and shared[1] in line

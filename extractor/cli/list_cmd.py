@@ -13,8 +13,8 @@ import typer
 from ..errors import InputError
 from .app import app
 from .options import (
-    DEFAULT_DB, AgencyOpt, DataTypeOpt, JobDbOpt, LangOpt, MinVictimsOpt, OrgOpt, SinceOpt, UntilOpt, UpdatedSinceOpt,
-    check_db_path, limit_option,
+    DEFAULT_DB, AgencyOpt, DataTypeOpt, JobDbOpt, LangOpt, MinVictimsOpt, OrgOpt, UpdatedSinceOpt, check_db_path,
+    limit_option, since_option, until_option,
 )
 
 LIST_HELP = """Show the recent incidents, newest first: id, organization, victims, first seen, reports, authorities.
@@ -82,8 +82,8 @@ def json_line(row: dict) -> str:
 
 @app.command("list", help=LIST_HELP)
 def list_cmd(
-    since: SinceOpt = None,
-    until: UntilOpt = None,
+    since: since_option("Only incidents with a report published on or after this day.") = None,
+    until: until_option("Only incidents with a report published on or before this day.") = None,
     org: OrgOpt = None,
     data_type: DataTypeOpt = None,
     agency: AgencyOpt = None,
