@@ -103,11 +103,15 @@ class Ingestor(FeedPolling, ItemPages):
     def run(self) -> Summary:
         feed_ids = self.sync_feeds()
         incidents_before = self._count_incidents()
-        for feed_id in feed_ids:
-            if self.stop.is_set():
-                self.summary.stopped = True
-                break
-            self.poll_feed(feed_id)
+        from extractor.cli.progress import Progress  # a bar on a terminal only (progress=False: never)
+
+        with Progress("feeds", total=len(feed_ids), unit="feed", quiet=not self.progress) as bar:
+            for feed_id in feed_ids:
+                if self.stop.is_set():
+                    self.summary.stopped = True
+                    break
+                self.poll_feed(feed_id)
+                bar.update()
         if not self.stop.is_set():
             self.process_pending()
         else:
