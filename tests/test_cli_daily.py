@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -320,6 +319,8 @@ def test_progress_draws_a_bar_on_a_terminal_only(stream, quiet, bar):
 
 def run_on_a_terminal(*args: str) -> tuple[int, str]:
     """The real command with its standard error on a pseudo-terminal (standard output a pipe)."""
+    import pty
+
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "extractor", *args], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=slave, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -183,6 +183,27 @@ def test_no_arguments_at_all_shows_help():
     assert "internal error" not in err
 
 
+# -- the daily verbs: bad filters and dates are input errors (exit 3), a missing database a storage error -----
+
+@pytest.mark.parametrize(
+    "args, code, needle",
+    [
+        (["list", "--data-type", "ssn"], INPUT, "`incidents schema`"),
+        (["list", "--agency", "NSA"], INPUT, "unknown --agency 'NSA'"),
+        (["export", "--until", "2025-02-30"], INPUT, "no such day"),
+        (["export", "--since", "2025-13-01"], INPUT, "no such day"),
+        (["export", "--format", "parquet"], INPUT, "one of jsonl, csv"),
+        (["list", "--limit", "-1"], USAGE, "--limit"),
+        (["list"], 5, "absent.db"),
+        (["show", "inc-"], 5, "absent.db"),
+    ],
+)
+def test_daily_verbs_bad_options(tmp_path, args, code, needle):
+    line = assert_one_error_line(run_cli(*args, "--db", str(tmp_path / "absent.db")), code)
+    assert needle in line
+    assert not (tmp_path / "absent.db").exists()
+
+
 # -- --docs: the file itself is unusable --------------------------------------------------------------
 
 @pytest.mark.parametrize("case, needle", [("missing", "no such file"), ("dir", "directory"), ("binary", "binary")])
