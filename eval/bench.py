@@ -134,6 +134,26 @@ def records_digest(lines) -> str:
     return h.hexdigest()
 
 
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def prefilter_recall() -> dict:
+    """On each gold corpus: the share of documents the prefilter passes, and of gold incidents."""
+    from extractor.prefilter import passes
+
+    out = {}
+    for name in ("train", "dev"):
+        path = CORPUS / f"{name}.jsonl"
+        if not path.exists():
+            continue
+        docs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        ok = [passes(d["text"]) for d in docs]
+        gold = [p for d, p in zip(docs, ok) if d["gold"]["is_incident"]]
+        out[name] = {"docs": len(docs), "pass": sum(ok) / len(docs), "incidents": len(gold),
+                     "recall": sum(gold) / max(len(gold), 1)}
+    return out
+
+
 def stage_costs(docs) -> dict:
     """Seconds per stage over `docs`: prepare (html, language), tokenizer, each pipe, record."""
     from extractor.nlp import MAX_CHARS, get_nlp
@@ -285,6 +305,7 @@ def main(argv=None) -> int:
     par2 = median(samples, ("par2", "breach"))
     pass_rate = 1 - stats["mix"]["prefiltered"] / max(stats["mix"]["documents"], 1)
     stages = stage_costs(breach)
+    recall = prefilter_recall()
 
     paths = {k: write_jsonl(tmp / f"{k}.jsonl", v) for k, v in sets.items()}
     cli, same = end_to_end(paths, tmp, args.repeat)
@@ -327,6 +348,9 @@ def main(argv=None) -> int:
         f"mix {ref_cpu['mix'] / cli['mix']['cpu_s']:.2f}x through the cli (cpu of the child process)")
     say(f"prefilter pass rate on the mix: {pass_rate:.1%} ({stats['mix']['documents'] - stats['mix']['prefiltered']}"
         f" of {stats['mix']['documents']} documents reach spaCy)")
+    for name, r in recall.items():
+        say(f"prefilter on {name}: passes {r['pass']:.1%} of {r['docs']} documents, recall {r['recall']:.1%} of its "
+            f"{r['incidents']} gold incidents")
     say(f"mix records {digest[:16]}: cli the same as in process: {'yes' if cli_same else 'NO'}"
         + ("" if expected is None else f"; the same as {args.expect}: {'yes' if expected else 'NO'}"))
     say(f"peak RSS, incidents extract on the mix (fr + en loaded): {cli['mix']['peak_rss_mb']:.0f} MB")
@@ -349,6 +373,7 @@ def main(argv=None) -> int:
         "cli_mix_ratio": round(ref["mix"] / cli["mix"]["seconds"], 2),
         "cli_mix_ratio_cpu": round(ref_cpu["mix"] / cli["mix"]["cpu_s"], 2),
         "prefilter_pass": round(pass_rate, 4),
+        **{f"prefilter_recall_{name}": round(r["recall"], 4) for name, r in recall.items()},
         "peak_rss_mb": round(cli["mix"]["peak_rss_mb"]),
         "startup_s": round(startup["fr"], 2),
         "startup_cold_s": round(startup["fr_cold_cache"], 2),

@@ -96,3 +96,85 @@ def test_bench_mix_ordinary_news_is_rejected():
     breach = [d for d in docs if d["bench_breach"]]
     assert all(passes(d["text"]) for d in breach)
     assert sum(passes(d["text"]) for d in ordinary) <= 0.05 * len(ordinary)
+
+
+# -- the literal screen: never a rejection that the regexes would not make ------------------------------
+
+def test_literal_core_is_what_every_match_contains():
+    from extractor.prefilter import literal_core
+
+    assert literal_core("fuites? de (?:données|renseignements)") == {"données", "renseignements"}  # longer than "fuite"
+    assert literal_core("fuites? de") == {"fuite"}
+    assert literal_core("(?:lettres?|enveloppes?) (?:contenant|renfermant)") == {"contenant", "renfermant"}
+    assert literal_core("Cyberattaques?") == {"cyberattaque"}  # lowercased: the screen searches a lowercased text
+    assert literal_core(r"\w+") == {""}  # no literal: the family always runs its regex
+
+
+def test_a_family_without_literals_always_runs_its_regex():
+    from extractor.prefilter import Screen, screen_text
+
+    assert not Screen(["fuites? de", "piratages?"]).may_match(screen_text("Le match de hockey"))
+    assert Screen(["fuites? de", "piratages?"]).may_match(screen_text("Un PIRATAGE massif"))
+    assert Screen([r"\d+ dossiers", "x"]).always
+
+
+def test_screen_folds_what_ignorecase_matches():
+    from extractor.prefilter import screen_text
+
+    # U+0130 and U+212A match i and k under re.IGNORECASE but do not lower() to them
+    assert screen_text("CYBERATTAQUE \u0130 \u212a") == "cyberattaque i k"
+
+
+def _texts():
+    texts = [d["text"] for d in benchgen.generate(600, seed=13)]
+    for name in ("train.jsonl", "dev.jsonl"):
+        for line in (CORPUS / name).read_text(encoding="utf-8").splitlines():
+            text = json.loads(line)["text"]
+            texts += [text] + [s for s in text.split(". ") if s]
+    return texts
+
+
+def _regex_only_passes(text):
+    """passes() as it was before the literal screen: the regexes alone."""
+    from extractor.prefilter import _mishap_regexes, _strong, _vocabulary
+    from extractor.resources import LANGUAGES
+
+    if _strong().search(text) is not None:
+        return True
+    found = _vocabulary().finditer(text)
+    first = next(found, None)
+    if first is not None and (len(text) < SHORT_TEXT or next(found, None) is not None):
+        return True
+    mishap, records = _mishap_regexes(LANGUAGES)[:2]
+    ends = [(m.start(), m.end()) for m in records.finditer(text)]
+    return any(s - 250 <= m.end() and m.start() <= e + 250 for m in mishap.finditer(text) for s, e in ends)
+
+
+def test_screen_changes_no_answer():
+    texts = _texts()
+    got = [passes(t) for t in texts]
+    assert got == [_regex_only_passes(t) for t in texts]
+    assert 0 < sum(got) < len(got)
+
+
+# -- language detection: langdetect's answer, faster -------------------------------------------------------
+
+def test_fast_language_detection_gives_langdetect_probabilities():
+    from langdetect import DetectorFactory
+    from langdetect import detect_langs as original
+    from langdetect.lang_detect_exception import LangDetectException
+
+    from extractor.language import SAMPLE_CHARS, detect_langs
+
+    DetectorFactory.seed = 0
+    texts = _texts()[::3] + ["ÉCOLE  SAINT-JEAN  PIRATÉE par des HACKERS", "Привет мир, hello", "東京で データ",
+                             "https://x.example/z écrire à a@b.example  ok", "¿Qué tal? Muy bien.", "123 456", " "]
+
+    def run(fn, text):
+        try:
+            return [(r.lang, r.prob) for r in fn(text[:SAMPLE_CHARS])]
+        except LangDetectException as err:
+            return str(err)
+
+    for text in texts:
+        assert run(detect_langs, text) == run(original, text), text[:80]
