@@ -13,100 +13,23 @@ rarely use that vocabulary; they pass when a mishap word (``resources/<lang>/pre
 Literal screen first: each term's longest run of literal characters that every match must contain
 (``fuite`` for ``fuites? de (?:données|...)``; one per alternative where a term branches) is looked
 for in the lowercased text by one Aho-Corasick automaton per family (pyahocorasick), and a family's
-regex runs only when one of its literals is there. Most ordinary news contains none, so it
-costs a few substring searches, not a sweep of large case-insensitive alternations; the regexes
-still decide, so the answer is the same as without the screen. A term without such a literal
-(shorter than ``MIN_LITERAL``) makes its family always run its regex.
+regex runs only when one of its literals is there (``extractor/cue_index.py``). Most ordinary news
+contains none, so it costs one automaton pass, not a sweep of large case-insensitive alternations;
+the regexes still decide, so the answer is the same as without the screen.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from functools import lru_cache
 from typing import Iterable, Optional
 
-try:  # the regex parser of the standard library (re._parser since 3.11)
-    from re import _parser as _sre_parse
-except ImportError:  # pragma: no cover
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+from .cue_index import Screen, screen_text
 
 from .resources import LANGUAGES, alternation, cues, has_file, load_json
 
 SHORT_TEXT = 1200  # characters
 WINDOW = 250  # characters between a mishap word and a records word
-MIN_LITERAL = 3  # a literal shorter than this screens out too little: the family's regex always runs
-
-# characters that re.IGNORECASE matches with an ASCII letter but str.lower() does not turn into it
-_CASE_EXTRAS = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k", "\u212b": "\u00e5"}
-_EXTRAS_RX = re.compile("[" + "".join(_CASE_EXTRAS) + "]")
-
-
-def screen_text(text: str) -> str:
-    """The text the literal screen searches: lowercased, IGNORECASE's extra equivalences folded."""
-    if _EXTRAS_RX.search(text) is not None:
-        text = _EXTRAS_RX.sub(lambda m: _CASE_EXTRAS[m.group(0)], text)
-    return text.lower()
-
-
-def _best(options: list) -> frozenset:
-    """Among sets of literals (each set: one of them is in every match), the one whose shortest is longest."""
-    return max(options, key=lambda o: (min(map(len, o)), -len(o)), default=frozenset({""}))
-
-
-def _needed(items) -> frozenset:
-    """Literals of which every match of the parsed sequence `items` contains at least one."""
-    options: list = []
-    run = ""
-    for op, av in items:
-        if op is _sre_parse.LITERAL:
-            run += chr(av)
-            continue
-        if run:
-            options.append(frozenset({run}))
-            run = ""
-        if op is _sre_parse.SUBPATTERN:
-            options.append(_needed(av[-1]))
-        elif op is _sre_parse.BRANCH:
-            alternatives = [_needed(alt) for alt in av[1]]
-            options.append(frozenset().union(*alternatives))
-        elif op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT) and av[0] >= 1:
-            options.append(_needed(av[2]))
-    if run:
-        options.append(frozenset({run}))
-    return _best(options)
-
-
-def literal_core(fragment: str) -> frozenset:
-    """Literals, lowercased, of which every match of the regex `fragment` contains one: the longest runs of
-    literal characters, one per alternative where the fragment branches ({""} when it has none)."""
-    return frozenset(screen_text(c) for c in _needed(_sre_parse.parse(fragment, re.IGNORECASE)))
-
-
-class Screen:
-    """The literals of a family of terms: `may_match(screened text)` is False only when no term can match."""
-
-    def __init__(self, terms: Iterable[str]):
-        import ahocorasick
-
-        cores = set().union(*(literal_core(t) for t in terms))
-        self.always = any(len(c) < MIN_LITERAL for c in cores)
-        self.cores = tuple(sorted(cores, key=lambda c: (-len(c), c)))
-        self._automaton = ahocorasick.Automaton()
-        for core in self.cores:
-            self._automaton.add_word(core, core)
-        if self.cores:
-            self._automaton.make_automaton()
-
-    def may_match(self, low: str) -> bool:
-        if self.always:
-            return True
-        if not self.cores:
-            return False
-        for _ in self._automaton.iter(low):
-            return True
-        return False
-
 
 def _terms(*families: str) -> tuple:
     return tuple(t for lang in LANGUAGES for name in families for t in cues(lang)[name])

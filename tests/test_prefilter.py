@@ -101,7 +101,7 @@ def test_bench_mix_ordinary_news_is_rejected():
 # -- the literal screen: never a rejection that the regexes would not make ------------------------------
 
 def test_literal_core_is_what_every_match_contains():
-    from extractor.prefilter import literal_core
+    from extractor.cue_index import literal_core
 
     assert literal_core("fuites? de (?:données|renseignements)") == {"données", "renseignements"}  # longer than "fuite"
     assert literal_core("fuites? de") == {"fuite"}
@@ -111,7 +111,7 @@ def test_literal_core_is_what_every_match_contains():
 
 
 def test_a_family_without_literals_always_runs_its_regex():
-    from extractor.prefilter import Screen, screen_text
+    from extractor.cue_index import Screen, screen_text
 
     assert not Screen(["fuites? de", "piratages?"]).may_match(screen_text("Le match de hockey"))
     assert Screen(["fuites? de", "piratages?"]).may_match(screen_text("Un PIRATAGE massif"))
@@ -119,7 +119,7 @@ def test_a_family_without_literals_always_runs_its_regex():
 
 
 def test_screen_folds_what_ignorecase_matches():
-    from extractor.prefilter import screen_text
+    from extractor.cue_index import screen_text
 
     # U+0130 and U+212A match i and k under re.IGNORECASE but do not lower() to them
     assert screen_text("CYBERATTAQUE \u0130 \u212a") == "cyberattaque i k"

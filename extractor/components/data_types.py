@@ -25,6 +25,7 @@ from typing import Optional
 
 from spacy.tokens import Doc
 
+from ..cue_index import CueIndex, doc_low, screen_text
 from ..resources import ROOT, cue_regex, load_json, load_jsonl
 from ._util import clause_bounds, doc_text, register, sentence_bounds, split_patterns
 
@@ -67,10 +68,18 @@ def _alt(words: list, before: str = r"(?<![\w])", after: str = r"(?![\w])") -> O
     return re.compile(before + "(?:" + "|".join(f"(?:{w})" for w in ordered) + ")" + after, re.IGNORECASE)
 
 
-def _matches(text: str, regexes: list) -> list[tuple[int, int, int]]:
-    """(start, end, row) of the term matches: the longest wins where several start, none overlap."""
+def _within(reach: int) -> str:
+    """A cue that follows within `reach` characters of the same clause (no sentence or comma break before it)."""
+    return rf"^[^.;:!?,]{{0,{reach}}}?(?<![\w])"
+
+
+def _matches(text: str, regexes: list, index: Optional[CueIndex] = None, low: Optional[str] = None) -> list[tuple[int, int, int]]:
+    """(start, end, row) of the term matches: the longest wins where several start, none overlap. With
+    `index` (a CueIndex over the regexes' positions), only the regexes whose literals are in `low` run."""
     found = []
-    for rx, row in regexes:
+    todo = range(len(regexes)) if index is None else sorted(index.candidates(screen_text(text) if low is None else low))
+    for k in todo:
+        rx, row = regexes[k]
         for m in rx.finditer(text):
             found.append((m.start(), m.end(), row))
     found.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[2]))
@@ -115,13 +124,15 @@ class DataTypeRules:
         # one regex a row, so that the longest match wins wherever it starts ("adresses postales et
         # électroniques" over "adresses postales", "numéro de compte chèques" over "numéro de compte")
         self.row_regexes = [(rx, i) for i, r in enumerate(self.rows) for rx in split_patterns([(r["pattern"], i)])[:2] if rx]
+        # which rows can match: one automaton pass over the literals of every row (extractor/cue_index.py)
+        self.row_index = CueIndex((k, rx.pattern, rx.flags) for k, (rx, _) in enumerate(self.row_regexes))
         c = load_json(lang, "data_types_cues.json")
         self.exposure = _alt(c["exposure"])
         self.introducer = _alt(c["introducer"])
         self.data_noun = _alt(c["data_noun"])
         self.neg_before = _alt(c["negation_before"], after=r"\b")
-        self.neg_after_adverb = _alt(c["negation_after_adverb"], before=r"^[^.;:!?,]{0,60}?(?<![\w])")
-        self.neg_after = _alt(c["negation_after"], before=r"^[^.;:!?,]{0,60}?(?<![\w])")
+        self.neg_after_adverb = _alt(c["negation_after_adverb"], before=_within(60))
+        self.neg_after = _alt(c["negation_after"], before=_within(60))
         self.hypothetical = _alt(c["hypothetical"])
         self.uncertain = _alt(c["uncertain"])
         self.vector = _alt(c["vector"])
@@ -129,7 +140,7 @@ class DataTypeRules:
         self.advice = _alt(c["advice"])
         self.channel_before = _alt(c["channel_before"], after=r"\s+(?:\w+\s+)?$")
         self.channel_after = _alt(c["channel_after"], before=r"^\s{0,2}(?:\w+\s+)?")
-        self.outage = _alt(c["outage_after"], before=r"^[^.;:!?,]{0,40}?(?<![\w])")
+        self.outage = _alt(c["outage_after"], before=_within(40))
         link = "|".join(sorted(c["department_link"], key=len, reverse=True))
         self.dept_before = _alt(c["department_before"], after=rf"\s+(?:(?:{link})\s*)?$")
         self.dept_after = _alt(c["department_after"], before=r"^\s+")
@@ -161,10 +172,10 @@ def _lists(text: str, hits: list, gap: re.Pattern) -> list[tuple[int, int]]:
     return groups
 
 
-def mentions(text: str, sents: list, names: list, lang: str) -> list[Mention]:
-    """Every data-type mention of the text with its features."""
+def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] = None) -> list[Mention]:
+    """Every data-type mention of the text with its features (`low`: the text's screen_text, when known)."""
     r = rules_for(lang)
-    hits = _matches(text, r.row_regexes)
+    hits = _matches(text, r.row_regexes, r.row_index, low)
     out: list[Mention] = []
     lists = _lists(text, hits, r.gap)
     codes_in_doc: dict[str, int] = {}
@@ -298,7 +309,8 @@ class DataTypesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         names = [(ent.start_char, ent.end_char) for ent in doc.ents]
-        ms = mentions(doc_text(doc), doc._.sent_bounds, names, self.lang)
+        text = doc_text(doc)
+        ms = mentions(text, doc._.sent_bounds, names, self.lang, doc_low(doc, text))
         doc._.data_type_mentions = ms
         doc._.data_types = select(ms, weights())
         return doc

@@ -1,0 +1,133 @@
+"""Literal screening of rule regexes: one automaton pass tells which regexes of a family can match a text.
+
+Every match of a regex contains at least one of a few literals (``literal_core``: the longest run of
+literal characters, one per alternative where the regex branches). An Aho-Corasick automaton
+(pyahocorasick) over the literals of a family finds, in one pass over the lowercased text, which
+literals occur; only the regexes with one of them present run, and they still decide, so matches
+are exactly those of running every regex. A regex without a literal of ``MIN_LITERAL`` characters
+always runs.
+
+- ``Screen(terms)``: may any term of a family match? (the prefilter)
+- ``CueIndex(keyed regexes)``: which keys' regexes may match? (a component with one regex per row:
+  data types; agencies can build one over its gazetteer and cue families the same way)
+- ``doc_low(doc, text)``: the screened text of a spaCy ``Doc``, computed once per document and shared by
+  the components that ask for it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Hashable, Iterable
+
+try:  # the regex parser of the standard library (re._parser since 3.11)
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+MIN_LITERAL = 3  # a literal shorter than this screens out too little: its regex always runs
+
+# characters that re.IGNORECASE matches with an ASCII letter but str.lower() does not turn into it
+_CASE_EXTRAS = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k", "\u212b": "\u00e5"}
+_EXTRAS_RX = re.compile("[" + "".join(_CASE_EXTRAS) + "]")
+
+
+def screen_text(text: str) -> str:
+    """The text the literal screen searches: lowercased, IGNORECASE's extra equivalences folded."""
+    if _EXTRAS_RX.search(text) is not None:
+        text = _EXTRAS_RX.sub(lambda m: _CASE_EXTRAS[m.group(0)], text)
+    return text.lower()
+
+
+def _best(options: list) -> frozenset:
+    """Among sets of literals (each set: one of them is in every match), the one whose shortest is longest."""
+    return max(options, key=lambda o: (min(map(len, o)), -len(o)), default=frozenset({""}))
+
+
+def _needed(items) -> frozenset:
+    """Literals of which every match of the parsed sequence `items` contains at least one."""
+    options: list = []
+    run = ""
+    for op, av in items:
+        if op is _sre_parse.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            options.append(frozenset({run}))
+            run = ""
+        if op is _sre_parse.SUBPATTERN:
+            options.append(_needed(av[-1]))
+        elif op is _sre_parse.BRANCH:
+            alternatives = [_needed(alt) for alt in av[1]]
+            options.append(frozenset().union(*alternatives))
+        elif op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT) and av[0] >= 1:
+            options.append(_needed(av[2]))
+    if run:
+        options.append(frozenset({run}))
+    return _best(options)
+
+
+def literal_core(fragment: str, flags: int = re.IGNORECASE) -> frozenset:
+    """Literals, lowercased, of which every match of the regex `fragment` contains one: the longest runs of
+    literal characters, one per alternative where the fragment branches ({""} when it has none)."""
+    return frozenset(screen_text(c) for c in _needed(_sre_parse.parse(fragment, flags)))
+
+
+class Screen:
+    """The literals of a family of terms: `may_match(screened text)` is False only when no term can match."""
+
+    def __init__(self, terms: Iterable[str]):
+        cores = set().union(*(literal_core(t) for t in terms))
+        self.always = any(len(c) < MIN_LITERAL for c in cores)
+        self.cores = tuple(sorted(cores, key=lambda c: (-len(c), c)))
+        self._automaton = _automaton(self.cores)
+
+    def may_match(self, low: str) -> bool:
+        if self.always:
+            return True
+        if not self.cores:
+            return False
+        for _ in self._automaton.iter(low):
+            return True
+        return False
+
+
+def _automaton(words: Iterable[str]):
+    import ahocorasick
+
+    auto = ahocorasick.Automaton()
+    for word in sorted(set(words)):
+        auto.add_word(word, word)
+    if len(auto):
+        auto.make_automaton()
+    return auto
+
+
+class CueIndex:
+    """Keyed regexes (key, pattern, flags): `candidates(low)` is the set of keys whose regex may match."""
+
+    def __init__(self, regexes: Iterable[tuple[Hashable, str, int]]):
+        self.always: set = set()
+        self.keys_of: dict[str, list] = {}
+        for key, pattern, flags in regexes:
+            cores = literal_core(pattern, flags)
+            if any(len(c) < MIN_LITERAL for c in cores):
+                self.always.add(key)
+                continue
+            for core in cores:
+                self.keys_of.setdefault(core, []).append(key)
+        self._auto = _automaton(self.keys_of)
+
+    def candidates(self, low: str) -> set:
+        found = set(self.always)
+        if self.keys_of:
+            for core in {core for _, core in self._auto.iter(low)}:
+                found.update(self.keys_of[core])
+        return found
+
+
+def doc_low(doc, text: str) -> str:
+    """screen_text of `text`, the document's text, once per spaCy Doc (kept in its user_data)."""
+    low = doc.user_data.get("cue_index.low")
+    if low is None:
+        low = doc.user_data["cue_index.low"] = screen_text(text)
+    return low
