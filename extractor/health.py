@@ -25,7 +25,9 @@ _FEEDS = (
     "SELECT f.id, f.url, f.name, f.language, f.last_polled, f.last_status, f.last_error, f.failures, "
     "f.next_poll_after, f.retired, "
     "(SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id) AS items, "
-    "(SELECT value FROM meta WHERE key = 'feed_last_success:' || f.id) AS last_success, "
+    # a database from before this bookkeeping: a feed whose last poll succeeded counts that poll
+    "COALESCE((SELECT value FROM meta WHERE key = 'feed_last_success:' || f.id), "
+    "CASE WHEN f.failures = 0 AND f.last_status IN (200, 304) THEN f.last_polled END) AS last_success, "
     "(SELECT value FROM meta WHERE key = 'feed_failing_since:' || f.id) AS failing_since "
     "FROM feeds f ORDER BY f.retired, f.failures DESC, f.id"
 )

@@ -126,6 +126,14 @@ def test_proxy_is_used_only_when_asked(monkeypatch):
         assert proxy.requests[-1].headers["host"] == "proxied.invalid"
 
 
+def test_an_empty_proxy_setting_forces_a_direct_connection(monkeypatch):
+    monkeypatch.setenv("INCIDENTS_PROXY", "http://127.0.0.1:9")
+    with Fetcher(FetchSettings(proxy="")) as f:
+        assert f.proxy is None
+    with Fetcher(FetchSettings()) as f:
+        assert f.proxy == "http://127.0.0.1:9"
+
+
 def test_behind_a_proxy_the_guard_still_checks_the_url_and_the_name():
     with LocalServer({}) as proxy:
         with Fetcher(FetchSettings(per_host_delay=0.0, proxy=proxy.base_url)) as f:

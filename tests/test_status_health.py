@@ -146,3 +146,12 @@ def test_feeds_check_polls_once_and_stores_nothing(tmp_path, site, capsys, monke
     code, out, err = cli(capsys, "feeds", "check", srv.url("/nothing.rss"))
     assert code == 4 and out.startswith("FAIL") and "HTTP 404" in out
     assert err.strip().splitlines()[-1].startswith("incidents: error: 1 of 1 feeds failed")
+
+
+def test_a_database_from_before_the_bookkeeping_counts_its_last_good_poll(tmp_path, site, capsys):
+    srv, feeds = site
+    db = tmp_path / "s.db"
+    ingest(db, feeds)
+    sql(db, "DELETE FROM meta WHERE key LIKE 'feed_last_success:%'")
+    code, out, _ = cli(capsys, "status", "--db", str(db))
+    assert code == 0 and "health: OK" in out
