@@ -97,20 +97,19 @@ def load_reps(conn, report_ids: Iterable[int], backend_name: Optional[str] = Non
 
 
 def _dated_neighbours(conn, rep: Rep, backend_name: Optional[str]) -> set[int]:
-    """Attached reports published within keyless_days of this one that could link to it without a key: the same
-    count, the same incident or discovery day, or a close lead (a cheap, symmetric filter before link_score)."""
-    if rep.published is None:
-        return set()
+    """Attached reports published within keyless_days of this one (any report when one of the two is undated) that
+    could link to it without a key: the same count, the same incident or discovery day, or a close lead (a cheap,
+    symmetric filter before link_score)."""
     days = timedelta(days=S("keyless_days"))
+    lo, hi = ((rep.published - days).isoformat(), (rep.published + days).isoformat() + "~") if rep.published else ("", "~")
     rows = conn.execute(
         "SELECT r.id, json_extract(r.record_json, '$.victims.count'), "
         "json_extract(r.record_json, '$.dates.incident.date'), json_extract(r.record_json, '$.dates.discovered.date'), "
         "e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
         "JOIN incident_reports ir ON ir.report_id = r.id "
         "LEFT JOIN embeddings e ON e.report_id = r.id AND e.backend = ? "
-        "WHERE d.published >= ? AND d.published <= ? AND r.id != ?",
-        (backend_name or "", (rep.published - days).isoformat(), (rep.published + days).isoformat() + "~",
-         rep.rid)).fetchall()
+        "WHERE ((d.published >= ? AND d.published <= ?) OR d.published IS NULL) AND r.id != ?",
+        (backend_name or "", lo, hi, rep.rid)).fetchall()
     from .embed import from_blob
     from .matching import day
 

@@ -303,15 +303,18 @@ def link_score(a: Rep, b: Rep) -> float:
         score = ks + ev
         return score if score >= S("link_threshold") else 0.0
     # No shared key (an organization unknown, generic, or named differently): the evidence alone must be strong.
-    if a.published is None or b.published is None or _days(a.published, b.published) > S("keyless_days"):
+    # An undated report has no publication gap to check: its text, counts and data types must say more.
+    undated = a.published is None or b.published is None
+    if not undated and _days(a.published, b.published) > S("keyless_days"):
         return 0.0
+    need = S("undated_keyless_threshold") if undated else S("keyless_threshold")
     distinct = bool(set(a.primary) - a.keys.weak) and bool(set(b.primary) - b.keys.weak)
     score = ev - (S("keyless_distinct_penalty") if distinct else 0.0)
     if cos is not None and cos >= S("fallback_cosine") and not (a.count and b.count and a.count != b.count):
-        score = max(score, S("keyless_threshold"))
-    if score < S("keyless_threshold"):
+        score = max(score, need)
+    if score < need:
         return 0.0
-    return S("link_threshold") + score - S("keyless_threshold")  # on the scale of keyed links
+    return S("link_threshold") + score - need  # on the scale of keyed links
 
 
 # -- clustering -------------------------------------------------------------------------------------------
@@ -376,13 +379,14 @@ def cluster(reps: list[Rep]) -> list[list[Rep]]:
         if best is None:
             break
         v, a, b = best
-        # a cluster that also fits a third cluster that conflicts with its partner joins only on clear evidence
+        # a cluster one of whose reports also fits a third cluster that conflicts with its partner joins only on
+        # clear evidence (one report's link is enough: a group's average must not hide the report that is contested)
         contested = False
         for me, other in ((a, b), (b, a)):
             for c in ids:
                 if c in (a, b):
                     continue
-                vc = table.get(pair(me, c), 0.0)
+                vc = max(score.get(pair(x, y), 0.0) for x in members[me] for y in members[c])
                 if (vc >= threshold and table.get(pair(other, c), 0.0) < 0
                         and evidence_of(members[me], members[other]) - evidence_of(members[me], members[c]) < margin):
                     contested = True
