@@ -253,3 +253,15 @@ def load(lang: str):
 
 def loaded_languages() -> list[str]:
     return sorted(_pipelines)
+
+
+def warm_cache() -> dict:
+    """Load every language's pipeline once, so that the compiled-regex cache holds their large patterns
+    (install.sh runs it: the first extraction after an install then starts as fast as any later one).
+    Returns the cache statistics per language."""
+    from .resources import LANGUAGES
+
+    for lang in LANGUAGES:
+        if lang not in _pipelines:
+            load(lang)
+    return dict(last_load_stats)

@@ -163,3 +163,16 @@ def test_cached_french_tokenizer_tokenizes_identically(tmp_path, lang):
     assert cached["stats"]["hits"] >= 1 and cached["stats"]["misses"] == 0
     assert plain["tokens"] == filling["tokens"] == cached["tokens"]
     assert any(t[0] == "aujourd'hui" or t[0] == "Aujourd'hui" for t in plain["tokens"])  # token_match at work
+
+
+def test_warm_cache_prepares_the_first_run_after_install(tmp_path):
+    env = dict(os.environ, INCIDENTS_CACHE_DIR=str(tmp_path), PYTHONHASHSEED="0")
+    env.pop("INCIDENTS_NO_CACHE", None)
+    code = "import json; from extractor import nlp; print(json.dumps(nlp.warm_cache()))"
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(ROOT),
+                          timeout=600)
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    stats = json.loads(warm.stdout)
+    assert set(stats) >= {"fr", "en"} and stats["fr"]["writes"] >= 1
+    first = _tokenize(env)  # a fresh process after the install: every large pattern comes from the cache
+    assert first["stats"]["misses"] == 0 and first["stats"]["hits"] >= 1
