@@ -90,8 +90,12 @@ class AgencyRules:
         self.conjoined = re.compile(rf"(?<!\s)\s{{0,3}}(?:,|et|and)\s{{1,3}}(?:de\s{{1,3}}(?:la\s{{1,3}}|l['’])?|du\s{{1,3}}|of\s{{1,3}}|for\s{{1,3}})?({conj})(?![\w])", re.IGNORECASE)
         # "privacy commissioners in B.C. and Ontario": a plural title, then its places
         self.after_plural = re.compile(rf"\s{{1,3}}(?:in|of|for|de|du|des|de\s+la|de\s+l['’])\s{{0,3}}({conj})(?![\w])", re.IGNORECASE)
+        self.regulator_places = ((self.place_re, self.jurisdiction, 1.0, str.lower), (self.city_re, self.city, 0.5, str))
         self.lang = lang
         words = load_json(lang, "agencies.json")
+        # "provincial police" with no province named: the force of the province the text is about
+        self.provincial_re = alternation(tuple(words["provincial_police"]), re.IGNORECASE, True) if words.get("provincial_police") else None
+        self.police_places = self._police_places()
         self.anaphor_re = alternation(tuple(words["anaphors"]), re.IGNORECASE, True) if words.get("anaphors") else None
         self.implicit_re = alternation(tuple(words["implicit_police"]), re.IGNORECASE, True) if words.get("implicit_police") else None
         self.coord_re = alternation(tuple(words["coordination"]), re.IGNORECASE, False)
@@ -108,6 +112,26 @@ class AgencyRules:
         self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
 
 
+    def _police_places(self):
+        """The place tables of the provincial police forces: each force's provinces (``provincial_police_of``)
+        and cities (its own ``places``, and those of the regulators of the same provinces)."""
+        provinces, cities = {}, {}
+        for row in gazetteer():
+            of = row.get("provincial_police_of") or {}
+            names = {n.lower() for n in of.get("jurisdictions", [])}
+            provinces.update({n: row["code"] for n in names})
+            places = list(of.get("places", []))
+            for other in gazetteer():
+                if names & {j.lower() for j in other.get("jurisdictions", [])}:
+                    places += other.get("places", [])
+            cities.update({c: row["code"] for p in places for c in (p, p.upper())})  # "SHERBROOKE —" datelines too
+
+        def rx(table, flags, guard):
+            alts = "|".join(sorted((re.escape(p) for p in table), key=len, reverse=True))
+            return re.compile(rf"(?<!{guard})({alts})(?![\w])", flags) if alts else None
+
+        return ((rx(provinces, re.IGNORECASE, r"[\w]"), provinces, 1.0, str.lower), (rx(cities, 0, r"[\w.]"), cities, 0.5, str))
+
     def display_name(self, code: str, surface: str) -> str:
         """The gazetteer's name in the document's language; for POLICE_OTHER/REGULATOR_OTHER, the text's."""
         row = self.info[code]
@@ -116,12 +140,12 @@ class AgencyRules:
         return (row.get(self.lang) or names_of(row) or row["acronyms"])[0]
 
 
-    def text_jurisdiction(self, text: str, meta: dict) -> str | None:
-        """The province the text is about: its dateline, else the provinces and cities it names most."""
-        r = self
+    def text_jurisdiction(self, text: str, meta: dict, tables=None) -> str | None:
+        """The province the text is about (by the code the tables give it): its dateline, else the
+        provinces and cities it names most. The tables default to the provincial regulators'."""
         counts: dict[str, float] = {}
         span = (meta or {}).get("dateline_span")
-        for rx, table, weight, key in ((r.place_re, r.jurisdiction, 1.0, str.lower), (r.city_re, r.city, 0.5, str)):
+        for rx, table, weight, key in tables or self.regulator_places:
             if rx is None:
                 continue
             for m in rx.finditer(text):
@@ -156,6 +180,31 @@ class AgencyRules:
         place = (before[-1].group(1) if before else near[0]).lower()
         return r.jurisdiction[place]
 
+    def provincial(self, text: str, meta: dict | None, hits: list) -> list:
+        """The hits with each "provincial police" that no longer name covers resolved to the force of the
+        province the text is about (a generic police when the text names no province)."""
+        found = [m for k, m in zip(range(MAX_MENTIONS), self.provincial_re.finditer(text))]
+        if not found:
+            return hits
+        force = self.text_jurisdiction(text, meta, self.police_places) or "POLICE_OTHER|generic"
+        starts = [m.start() for m in found]
+        named, dropped = set(), set()  # found spans a longer name covers; hits that give way to a found span
+        for h, (s, e, label) in enumerate(hits):
+            j = bisect.bisect_left(starts, s)
+            while j < len(found) and found[j].end() <= e:
+                if e - s > found[j].end() - found[j].start():
+                    if label.startswith("POLICE_OTHER"):
+                        dropped.add(h)  # "Saturday. Provincial police": a capitalized word is no force's name
+                    else:
+                        named.add(j)  # "police provinciale du Québec", "Ontario Provincial Police": the name says it
+                j += 1
+            j = bisect.bisect_right(starts, s) - 1
+            if j >= 0 and found[j].end() >= e:
+                dropped.add(h)  # "police" inside "provincial police"
+        kept = [x for h, x in enumerate(hits) if h not in dropped or any(
+            found[j].start() <= x[0] and x[1] <= found[j].end() for j in named)]
+        return kept + [(m.start(), m.end(), force) for j, m in enumerate(found) if j not in named]
+
     def mentions(self, text: str, meta: dict | None) -> list[Mention]:
         """Every mention of an authority in `text`, in order (at most MAX_MENTIONS)."""
         r = self
@@ -173,6 +222,8 @@ class AgencyRules:
                     c = r.conjoined.match(text, m.end(1))
                     if c:
                         hits.append((c.start(1), c.end(1), r.jurisdiction[c.group(1).lower()]))
+        if r.provincial_re is not None:
+            hits = self.provincial(text, meta, hits)
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
         titled = {label for s, e, label in hits
                   if label in r.jurisdiction.values() and r.info[label].get("provincial_regulator")}
