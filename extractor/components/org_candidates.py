@@ -1,0 +1,238 @@
+"""Organization candidates: the mentions of names in a text (entities, institutional patterns, the bodies'
+gazetteer, cue phrases, CamelCase brands, acronym definitions), grouped into one candidate per organization.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from spacy.tokens import Doc
+
+from ..text import fold
+from ._util import doc_text
+from .org_rules import bodies_regex, initials, lead_articles, name_tails
+
+_ACR_DEF = re.compile(r"([A-ZÉÈÀ][\w’'&.\- ]{2,90}?)\s*\(\s*([A-ZÉ][A-Za-zÉ0-9&.\-]{1,9})\s*\)")
+
+
+@dataclass
+class Mention:
+    text: str
+    start: int
+    end: int
+    source: str  # ner | pattern | acronym | definition | gazetteer | repeat
+    weight: float = 1.0  # how organization-like the NER label is
+    defines: Optional[str] = None  # for an acronym: the long name it was defined with
+
+
+# How much an entity label speaks for an organization (spaCy's labels vary across mentions)
+LABEL_WEIGHT = {"ORG": 1.0, "MISC": 0.7, "PRODUCT": 0.7, "NORP": 0.4, "FAC": 0.5, "WORK_OF_ART": 0.3,
+                "LOC": 0.3, "GPE": 0.3, "PER": 0.25, "PERSON": 0.25}
+
+
+@dataclass
+class Group:
+    key: str
+    mentions: list = field(default_factory=list)
+    acronym: Optional[str] = None
+    score: float = 0.0
+    penalty: float = 0.0
+    features: dict = field(default_factory=dict)
+
+    def best_name(self) -> str:
+        first: dict[str, int] = {}  # each name's earliest start, in one pass (a name may recur thousands of times)
+        for m in self.mentions:
+            if m.source != "acronym" and m.text != self.acronym:
+                first[m.text] = min(first.get(m.text, m.start), m.start)
+        if not first:
+            return self.mentions[0].text
+        # the most complete name: most words, then earliest
+        return max(first, key=lambda n: (len(n.split()), -first[n]))
+
+    def first_index(self, name: str) -> int:
+        return min(m.start for m in self.mentions if m.text == name)
+
+    @property
+    def first(self) -> int:
+        return min(m.start for m in self.mentions)
+
+
+def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
+    surface = text[start:end]
+    m = lead_articles().match(surface)
+    # a capitalized article inside a sentence belongs to the name ("La Place 0-5", "Le Devoir")
+    sentence_start = start == 0 or text[max(0, start - 2):start].strip() in ("", ".", "»", '"', ":", "-", "–")
+    if m and m.end() < len(surface) and (surface[:1].islower() or sentence_start):
+        start += m.end()
+    while end > start and (text[end - 1] in " ,.;:’'" or text[start:end].endswith(("’s", "'s"))):
+        end -= 2 if text[start:end].endswith(("’s", "'s")) else 1
+    s = text[start:end]
+    if len(s) < 2 or "\n" in s or not any(ch.isupper() for ch in s[:3] + s) or re.search(r"[a-zé]{2}\. [A-Z]", s):
+        return None  # a span running over a sentence end is two names, not one
+    return s, start, end
+
+
+class Candidates:
+    """The candidate-finding half of `OrganizationComponent` (``self.rules``: the language's OrgRules)."""
+
+    def mentions(self, doc: Doc) -> list[Mention]:
+        text, r = doc_text(doc), self.rules
+        out: list[Mention] = []
+        for ent in doc.ents:
+            weight = LABEL_WEIGHT.get(ent.label_)
+            if weight is None:
+                continue
+            c = _clean(text, ent.start_char, ent.end_char)
+            if c:
+                out.append(Mention(c[0], c[1], c[2], "ner", weight))
+        body_re = bodies_regex()
+        if body_re is not None:
+            for m in body_re.finditer(text):
+                c = _clean(text, m.start(), m.end())
+                if c:
+                    out.append(Mention(c[0], c[1], c[2], "gazetteer"))
+        for rx in r.patterns:
+            for m in rx.finditer(text):
+                if m.end() < len(text) and text[m.end()].isalnum():
+                    continue  # a pattern that stops inside a word ("Commission" of "Commissioner's Office")
+                c = _clean(text, m.start(), m.end())
+                if c:
+                    out.append(Mention(c[0], c[1], c[2], "pattern"))
+        out.extend(self._cue_mentions(doc))
+        # brand names NER often misses: CamelCase words named at least twice (LifeLabs, PowerSchool)
+        for word, spots in _camel_words(text).items():
+            if len(spots) >= 2:
+                out.extend(Mention(word, s_, s_ + len(word), "camel", 0.8) for s_ in spots)
+        named_ends = {x.end: x for x in out}
+        for m in _ACR_DEF.finditer(text):
+            acr = m.group(2).strip(".")
+            long = m.group(1)
+            # keep the tail of the long name that spells the acronym
+            words = long.split()
+            found = False
+            for i in range(len(words)):
+                cand = " ".join(words[i:])
+                if initials(cand) == acr.upper().replace("-", "").replace(".", ""):
+                    s = m.start(1) + long.index(cand, len(" ".join(words[:i])))
+                    c = _clean(text, s, s + len(cand))
+                    if c:
+                        out.extend(self._defined(text, m, c, acr))
+                        found = True
+                    break
+            if found or not acr.isupper():
+                continue
+            before = next((named_ends[k] for k in (m.start(2) - 1, m.start(2) - 2, m.start(2) - 3) if k in named_ends), None)
+            if before is not None:
+                # "the Treasury Board Secretariat (SCT)": an acronym in another language follows a known name
+                out.extend(self._defined(text, m, (before.text, before.start, before.end), acr))
+        return out
+
+    def _cue_mentions(self, doc: Doc) -> list[Mention]:
+        """Names NER missed, read off the cues around them: "breach at LifeLabs", "X a été victime",
+        and the issuer right after a CNW dateline."""
+        text, r = doc_text(doc), self.rules
+        out = []
+        for m in r.after_cue.finditer(text):
+            c = _clean(text, m.start(1), m.end(1))
+            if c:
+                out.append(Mention(c[0], c[1], c[2], "cue", 0.8))
+        for m in r.before_cue.finditer(text):
+            c = _clean(text, m.start(1), m.end(1))
+            if c and not (c[1] == 0 or text[c[1] - 1] == "\n") or (c and len(c[0].split()) > 1):
+                out.append(Mention(c[0], c[1], c[2], "cue", 0.8))
+        issuer_at = (doc._.meta or {}).get("dateline_end")
+        if issuer_at is not None:
+            m = r.name_run.match(text, issuer_at)
+            if m:
+                c = _clean(text, m.start(), m.end())
+                if c:
+                    out.append(Mention(c[0], c[1], c[2], "issuer"))
+        return out
+
+    @staticmethod
+    def _defined(text: str, m: re.Match, long: tuple, acr: str) -> list:
+        """A definition "Nom complet (ACR)" (and "Nom (ACR) du Canada": the name goes on after the acronym)."""
+        name, start, end = long
+        out = [Mention(name, start, end, "definition"), Mention(acr, m.start(2), m.start(2) + len(acr), "acronym", defines=name)]
+        tail = name_tails().match(text[m.end():m.end() + 40])
+        if tail:
+            full = f"{name} {tail.group(1)}"
+            out.append(Mention(full, start, m.end() + tail.end(), "definition"))
+            out[1].defines = full
+        return out
+
+    def _cued(self, text: str, s: int, e: int) -> bool:
+        r = self.rules
+        return bool(r.left.search(text[max(0, s - 40):s]) or r.right.match(text[e:e + 80]))
+
+    def group(self, mentions: list[Mention]) -> list[Group]:
+        groups: dict[str, Group] = {}
+        defs: dict[str, str] = {}
+        for m in mentions:
+            if m.source == "definition":
+                defs[initials(m.text)] = fold(m.text, drop_legal=True)
+            if m.defines:
+                defs[m.text.upper().replace(".", "")] = fold(m.defines, drop_legal=True)
+        # full names first, so that short forms and acronyms join an existing group
+        for m in sorted(mentions, key=lambda m: (-len(m.text.split()), m.start)):
+            key = fold(m.text, drop_legal=True)
+            if not key:
+                continue
+            target = groups.get(key)
+            if target is None and m.text.isupper() and len(m.text) <= 8:
+                target_key = defs.get(m.text.upper().replace(".", ""))
+                target = groups.get(target_key) if target_key else None
+                if target is None:
+                    for g in groups.values():
+                        if initials(g.best_name()) == m.text.upper() and len(m.text) >= 2:
+                            target = g
+                            break
+                if target is not None:
+                    target.acronym = target.acronym or m.text
+            if target is None:
+                words = key.split()
+                for g in groups.values():
+                    gw = g.key.split()
+                    if len(words) < len(gw) and _contains(gw, words) and not (len(words) == 1 and len(words[0]) <= 3):
+                        target = g
+                        break
+            if target is None:
+                target = groups[key] = Group(key)
+            target.mentions.append(m)
+        return list(groups.values())
+
+    def add_repeats(self, text: str, groups: list[Group]) -> None:
+        """Mentions NER missed: every other occurrence of a group's names in the text."""
+        for g in groups:
+            have = {m.start for m in g.mentions}
+            # positions inside a mention (a set, not a scan of all mentions per match: that was quadratic)
+            covered = {i for x in g.mentions for i in range(x.start, x.end)}
+            names = {m.text for m in g.mentions if len(m.text) >= 3 or m.text.isupper()}
+            for name in sorted(names, key=len, reverse=True):
+                for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
+                    if m.start() not in have and m.start() not in covered:
+                        g.mentions.append(Mention(name, m.start(), m.end(), "repeat", 0.0))
+                        have.add(m.start())
+                        covered.update(range(m.start(), m.end()))
+
+    def label_weight(self, g: Group) -> float:
+        ner = [m.weight for m in g.mentions if m.source in ("ner", "cue", "camel", "issuer")]
+        if any(m.source in ("pattern", "gazetteer", "definition") for m in g.mentions):
+            return 1.0
+        return sum(ner) / len(ner) if ner else 0.5
+
+_CAMEL = re.compile(r"(?<![\w’'&.-])[A-Z][a-z]+(?:[A-Z][a-z]+)+(?![\w’'&-])")
+
+
+def _camel_words(text: str) -> dict:
+    spots: dict = {}
+    for m in _CAMEL.finditer(text):
+        spots.setdefault(m.group(0), []).append(m.start())
+    return spots
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
