@@ -1,0 +1,145 @@
+"""Matching policy as pure functions (extractor/matching.py, extractor/names.py): generic names, a body and the
+government it is part of, follow-ups years later, long-tail coverage against a second breach, the era of undated
+reports, undated reports matched by their evidence.
+
+Every report is our own short text; no store, no embeddings (the text signal is left out, so the figures here
+are those of names, dates, counts, data types and agencies alone).
+"""
+
+from __future__ import annotations
+
+from extractor import matching
+from extractor.names import generic_keys, lookup_keys, org_keys
+
+
+def rep(i, published, org, *, aliases=(), acronym=None, kind="news", count=None, codes=(), agencies=(),
+        incident=None, text="", title=None):
+    rec = {
+        "source": {"id": f"r{i}", "published": published, "kind": kind, "title": title},
+        "organization": {"name": org, "acronym": acronym, "aliases": list(aliases)} if org else None,
+        "victims": {"count": count},
+        "data_types": [{"code": c} for c in codes],
+        "agencies": [{"code": c} for c in agencies],
+        "dates": {"incident": {"date": incident}} if incident else {},
+    }
+    return matching.rep_from_record(i, f"r{i}", rec, {"text": text, "title": title})
+
+
+def groups(reps):
+    return sorted(sorted(r.source_id for r in c) for c in matching.cluster(reps))
+
+
+# -- generic names ------------------------------------------------------------------------------------------
+def test_a_generic_name_meets_a_name_that_holds_its_generic_word_never_two_specific_names():
+    assert generic_keys("CISSS") == (["g:cisss"], [])
+    assert "h:cisss" in generic_keys("CISSS des Laurentides")[1]
+    assert "h:cisss" in generic_keys("CISSSLAU")[1]  # an acronym that starts with the generic word
+    # h: looks up g: only, so two cities never meet through the word "city"
+    assert lookup_keys({"h:city"}) == {"g:city"} and "h:city" in lookup_keys({"g:city"})
+    calgary, regina = rep(1, "2024-03-01", "City of Calgary"), rep(2, "2024-03-02", "City of Regina")
+    assert matching.key_kind(calgary, regina) is None
+    # an alias that is only a generic word is no name of the organization: no g: key
+    assert not [k for k in org_keys({"name": "Clinique Sirocco", "aliases": ["Centre"]}).generic if k.startswith("g:")]
+
+
+def test_the_cisss_and_the_cisss_of_a_region_link_only_on_evidence():
+    fr_short = rep(1, None, "CISSS", count=310, codes=["medical", "name"], agencies=["CAI"],
+                   text="Le CISSS avise 310 usagers qu'une employée a consulté leurs dossiers sans raison.")
+    fr_long = rep(2, None, "Centre intégré de santé et de services sociaux des Laurentides",
+                  aliases=["CISSS des Laurentides"], count=310, codes=["medical", "name"], agencies=["CAI"])
+    assert matching.key_kind(fr_short, fr_long) == "generic"
+    assert matching.link_score(fr_short, fr_long) > 0
+    other = rep(3, None, "CISSS de la Gaspésie", codes=["financial_other"])  # nothing in common but the word
+    assert matching.key_kind(fr_short, other) == "generic"
+    assert matching.link_score(fr_short, other) == 0.0
+
+
+def test_a_ministry_meets_the_government_it_is_part_of_in_either_language():
+    gov = rep(1, "2019-10-01", "Gouvernement du Manitoba", count=52000, codes=["sin", "name"], agencies=["OMBUDSMAN_MB"])
+    en = rep(2, "2020-01-20", "Ministry of Families", count=52000, codes=["sin"], agencies=["OMBUDSMAN_MB"])
+    fr = rep(3, "2020-01-21", "Ministère de la Famille", count=52000, codes=["sin"], agencies=["OMBUDSMAN_MB"])
+    assert "g:government" in en.keys.generic and "g:government" in fr.keys.generic
+    assert "h:government" in gov.keys.generic
+    for child in (en, fr):
+        assert matching.key_kind(child, gov) == "generic"
+        assert matching.link_score(child, gov) > 0
+    # the same words with no evidence (another count, nothing shared) is no link
+    unrelated = rep(4, "2020-01-22", "Ministry of Families", count=90, codes=["financial_other"])
+    assert matching.link_score(unrelated, gov) == 0.0
+
+
+# -- follow-ups: rulings, lawsuits, regulators --------------------------------------------------------------
+LOST = dict(count=8000, codes=["name", "address"])
+
+
+def test_a_ruling_years_later_joins_the_breach_it_is_about():
+    breach = rep(1, "2015-06-02", "Clinique dentaire Bellerive", **LOST)
+    ruling_fr = rep(2, "2022-11-15", "Clinique dentaire Bellerive", kind="other",
+                    text="La Cour supérieure rejette l'action collective contre la Clinique dentaire Bellerive, "
+                         "dont un ordinateur portable avait été égaré.")
+    ruling_en = rep(3, "2022-11-16", "Clinique dentaire Bellerive",
+                    title="Judge approves settlement in Bellerive dental clinic class action",
+                    text="The settlement covers patients whose files were on a laptop lost in 2015.")
+    for ruling in (ruling_fr, ruling_en):
+        assert ruling.follow_up
+        assert matching.conflict(breach, ruling) is None
+        assert matching.link_score(breach, ruling) > 0
+    assert groups([breach, ruling_fr, ruling_en]) == [["r1", "r2", "r3"]]
+
+
+def test_a_later_report_that_is_no_follow_up_or_names_other_years_stays_out_of_the_window():
+    breach = rep(1, "2015-06-02", "Clinique dentaire Bellerive", **LOST)
+    news = rep(2, "2022-11-15", "Clinique dentaire Bellerive", text="La clinique annonce un rançongiciel.")
+    assert not news.follow_up and matching.conflict(breach, news) == "window"
+    other_story = rep(3, "2022-11-15", "Clinique dentaire Bellerive", kind="other",
+                      text="La Cour supérieure entend une action collective sur une fuite survenue en 2020.")
+    assert other_story.follow_up and matching.conflict(breach, other_story) == "window"
+
+
+def test_long_tail_coverage_a_year_later_versus_a_second_breach_a_year_later():
+    first = rep(1, "2020-02-10", "Ville de Granby", count=1200, codes=["employment_hr", "medical"])
+    # the regulator's report on the same breach a year later: no year penalty, the counts agree
+    regulator = rep(2, "2021-01-25", "City of Granby", kind="regulator", count=1250, codes=["employment_hr", "medical"],
+                    text="The commissioner found that in 2020 the City of Granby emailed the files of 1,250 employees.")
+    assert matching.follows(first, regulator)
+    assert matching.link_score(first, regulator) > 0
+    # a second breach a year later: its own incident date, after the first report
+    second = rep(3, "2021-01-25", "Ville de Granby", count=300, incident="2021-01-05", codes=["financial_other"])
+    assert matching.conflict(first, second) == "newer_breach"
+    # news a year later with nothing in common but the (weak) name: no link either
+    later_news = rep(4, "2021-01-25", "Ville de Granby", count=45, codes=["financial_other"])
+    assert matching.link_score(first, later_news) == 0.0
+    assert groups([first, regulator, second, later_news]) == [["r1", "r2"], ["r3"], ["r4"]]
+
+
+def test_a_later_report_whose_past_years_are_all_after_the_breach_tells_another_story():
+    hacked = rep(1, "2012-05-09", "Université du Lac-Bleu", incident="2009-05-08", codes=["credentials"])
+    complaint = rep(2, "2013-04-15", "Université du Lac-Bleu", kind="regulator", count=14,
+                    text="Décision sur la plainte du 22 février 2011 : des notes d'étudiants publiées en ligne.")
+    assert matching.link_score(hacked, complaint) == 0.0
+    about_it = rep(3, "2013-04-15", "Université du Lac-Bleu", kind="regulator",
+                   text="Décision sur la plainte déposée après le piratage du 8 mai 2009.")
+    assert matching.link_score(hacked, about_it) > 0
+
+
+# -- undated reports ----------------------------------------------------------------------------------------
+def test_two_undated_reports_years_apart_in_their_texts_are_two_breaches():
+    old = rep(1, None, "Polar Mobile", text="Photo taken in Halifax on March 3, 2016. Polar Mobile says accounts were opened.")
+    new = rep(2, None, "Polar Mobile", text="On October 2, 2025, Polar Mobile detected access to its account system.")
+    near = rep(3, None, "Polar Mobile", text="Polar Mobile customers were told in 2024 about the breach.")
+    assert matching.era_penalty(old, new) > matching.era_penalty(near, new) == 0.0
+    assert matching.link_score(old, new) == 0.0
+    assert matching.link_score(near, new) > 0
+
+
+def test_an_undated_report_named_for_the_parent_joins_the_subsidiarys_breach_its_evidence_supports():
+    evidence = dict(count=5000, codes=["medical", "name", "phone"], agencies=["RCMP", "OPC"])
+    subsidiary = rep(1, "2020-09-30", "Groupe Santé Verano", **evidence)
+    undated = rep(2, None, "Norcom", **evidence)  # the extractor gave the parent company's name
+    parent = rep(3, "2023-05-15", "Norcom", codes=["account_metadata"])  # the parent's own breach, years later
+    assert matching.key_kind(subsidiary, undated) is None and matching.link_score(subsidiary, undated) > 0
+    assert matching.conflict(subsidiary, parent) == "window"
+    assert groups([subsidiary, undated, parent]) == [["r1", "r2"], ["r3"]]
+    # without that evidence an undated report with no shared key links to nothing
+    bare = rep(4, None, "Norcom", codes=["medical"])
+    assert matching.link_score(subsidiary, bare) == 0.0
