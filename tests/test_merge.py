@@ -386,3 +386,20 @@ def test_a_parent_company_named_as_an_alias_does_not_glue_its_subsidiaries_breac
         text="")
     add(store, rec("parent", "en", "2023-01-20", "Northwind Telecom", codes=["credentials"]), text="")
     assert len(set(by_source(store).values())) == 3
+
+
+def test_an_undated_report_without_a_shared_key_is_found_by_its_evidence_in_every_order(tmp_path):
+    """The keyless candidates of an undated report are read whatever their date (and it is read by theirs)."""
+    same = dict(count=5000, codes=["medical", "name", "phone"], agencies=["RCMP", "OPC"])
+    reports = [rec("verano", "fr", "2020-09-30", "Groupe Santé Verano", **same),
+               rec("parent-undated", "en", None, "Northwind Telecom", **same),  # named for the parent company
+               rec("parent-2023", "en", "2023-05-15", "Northwind Telecom", codes=["credentials"])]
+    results = set()
+    for k, order in enumerate(itertools.permutations(reports)):
+        with Store(tmp_path / f"k{k}.db") as s:
+            for r in order:
+                add(s, r, text="")
+            m = by_source(s)
+            assert m["parent-undated"] == m["verano"] != m["parent-2023"]
+            results.add(canonical(s))
+    assert len(results) == 1
