@@ -7,7 +7,8 @@
 
 `score(gold_docs, records)` is the scorer alone (no extractor); `strip_gold` turns a gold line
 into the document the extractor sees; `names_match` / `fold_name` are the organization-name
-matching rules, reusable elsewhere (merging, search).
+matching rules, reusable elsewhere (merging, search), from ``name_match.py``. The quality gate
+(floors of eval/baseline.json) is ``quality_gate.py``, the text of ``incidents eval`` ``eval_report.py``.
 
 Figures, per scope (``all``, and each gold language: ``fr``, ``en``):
 
@@ -23,15 +24,16 @@ A ratio with nothing to count (no gold incident in a language, no date anywhere)
 
 from __future__ import annotations
 
+import importlib
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
-from .errors import GateError, InputError
+from .errors import InputError
+from .name_match import (  # noqa: F401  the name rules are part of the scorer's API
+    NAME_STOPWORDS, any_name_matches, fold_name, fold_words, names_match, record_names)
 from .record import Record
 
 LANGUAGES = ("fr", "en")
@@ -48,78 +50,6 @@ FIGURES = (
 )
 #: Digits figures are kept with in reports and floors.
 DIGITS = 4
-
-# --------------------------------------------------------------------------------------------
-# Organization names
-# --------------------------------------------------------------------------------------------
-
-#: Words dropped when folding a name: articles and the little words around them, French and English.
-NAME_STOPWORDS = frozenset(
-    "le la les l un une des du de d au aux et the a an of and".split()
-)
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "′": "'", "＇": "'"})
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
-_ELISION = re.compile(r"\b([ld])'", re.IGNORECASE)          # l'Ungava, d'Air Canada
-_POSSESSIVE = re.compile(r"'s\b", re.IGNORECASE)             # Montreal's
-_DOTTED = re.compile(r"(?<=\w)\.(?=\w)")                     # U.S. -> US., S.A.Q. -> SAQ.
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def fold_words(name: Optional[str]) -> tuple[str, ...]:
-    """The words of a name after folding case, accents, punctuation and articles.
-
-    ``"Centre de santé Tulattavik de l’Ungava"`` -> ``("centre", "sante", "tulattavik", "ungava")``.
-    """
-    if not name:
-        return ()
-    s = name.translate(_APOSTROPHES).translate(_LIGATURES)
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
-    s = _ELISION.sub(r"\1 ", s)
-    s = _POSSESSIVE.sub("", s)
-    s = _DOTTED.sub("", s)
-    s = _NON_WORD.sub(" ", s)
-    return tuple(w for w in s.split() if w not in NAME_STOPWORDS)
-
-
-def fold_name(name: Optional[str]) -> str:
-    """`fold_words` joined by spaces: the comparable form of a name."""
-    return " ".join(fold_words(name))
-
-
-def _contains(longer: Sequence[str], shorter: Sequence[str]) -> bool:
-    n = len(shorter)
-    return any(tuple(longer[i:i + n]) == tuple(shorter) for i in range(len(longer) - n + 1))
-
-
-def names_match(a: Optional[str], b: Optional[str]) -> bool:
-    """Two names of one organization: equal after folding, or one contains the other's words
-    (as a run of whole words) and the shorter has at least half the words of the longer.
-
-    ``"Mouvement Desjardins"`` ~ ``"Desjardins"`` (1 of 2 words); ``"Fédération des caisses
-    Desjardins du Québec"`` !~ ``"Desjardins"`` (1 of 4).
-    """
-    wa, wb = fold_words(a), fold_words(b)
-    if not wa or not wb:
-        return False
-    if wa == wb:
-        return True
-    short, long_ = (wa, wb) if len(wa) <= len(wb) else (wb, wa)
-    return 2 * len(short) >= len(long_) and _contains(long_, short)
-
-
-def any_name_matches(candidates: Iterable[Optional[str]], targets: Iterable[Optional[str]]) -> bool:
-    targets = [t for t in targets if t]
-    return any(names_match(c, t) for c in candidates if c for t in targets)
-
-
-def record_names(record: Record) -> list[str]:
-    """The names a record gives its organization: name, acronym, aliases."""
-    org = record.organization
-    if org is None:
-        return []
-    return [n for n in [org.name, org.acronym, *org.aliases] if n]
-
 
 # --------------------------------------------------------------------------------------------
 # Gold corpus
@@ -404,205 +334,19 @@ def evaluate_file(path: str | Path, extractor: Any = None, with_language: bool =
                          batch_size=batch_size)
 
 
-# --------------------------------------------------------------------------------------------
-# Quality gate: floors per corpus, per scope, per figure (eval/baseline.json)
-# --------------------------------------------------------------------------------------------
-
-def load_baseline(path: str | Path) -> dict:
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"baseline not found: {p}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InputError(f"baseline {p} is not JSON: {err}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("corpora"), dict):
-        raise InputError(f"baseline {p} has no 'corpora' object")
-    return data
+# The quality gate and the text report live in their own modules; their names stay importable from
+# here (read on first use: those modules import this one).
+_MOVED = {
+    "quality_gate": ("load_baseline", "baseline_root", "find_floors", "below_floors", "check_report",
+                     "update_floors", "dump_baseline"),
+    "eval_report": ("format_table", "corpus_label", "side_by_side_rows", "train_dev_gaps", "format_side_by_side",
+                    "format_errors"),
+}
+_HOME = {name: module for module, names in _MOVED.items() for name in names}
 
 
-def baseline_root(baseline_path: str | Path) -> Path:
-    """Corpus keys in a baseline are relative to the repository root: the folder above ``eval/``."""
-    return Path(baseline_path).resolve().parent.parent
-
-
-def find_floors(baseline: dict, baseline_path: str | Path, corpus_path: str | Path) -> Optional[tuple[str, dict]]:
-    """The (key, floors) of the baseline entry for a corpus file, matched by resolved path."""
-    root = baseline_root(baseline_path)
-    target = Path(corpus_path).resolve()
-    for key, floors in baseline["corpora"].items():
-        if (root / key).resolve() == target:
-            return key, floors
-    return None
-
-
-def below_floors(figures: dict[str, dict[str, Optional[float]]], floors: dict) -> list[str]:
-    """One line per figure below its floor: ``fr organization_accuracy 0.7500 < floor 0.8000``.
-
-    A floor of ``null`` or a key starting with ``_`` is not checked; a scope the corpus no longer
-    has, or a figure with nothing to count (``None``) under a floor above 0, fails."""
-    failures = []
-    for scope, scope_floors in floors.items():
-        if scope.startswith("_") or not isinstance(scope_floors, dict):
-            continue
-        current = figures.get(scope)
-        for name, floor in scope_floors.items():
-            if floor is None:
-                continue
-            if current is None:
-                failures.append(f"{scope} {name}: the corpus has no '{scope}' documents (floor {floor:.4f})")
-                continue
-            value = current.get(name)
-            if value is None:
-                if floor > 0:
-                    failures.append(f"{scope} {name} n/a (nothing to count) < floor {floor:.4f}")
-            elif value < floor - 1e-9:
-                failures.append(f"{scope} {name} {value:.4f} < floor {floor:.4f}")
-    return failures
-
-
-def check_report(report: Report, baseline: dict, baseline_path: str | Path) -> list[str]:
-    """Failures of one corpus report against the baseline; raises `GateError` if it has no floors."""
-    found = find_floors(baseline, baseline_path, report.corpus or "")
-    if found is None:
-        raise GateError(f"no floors for corpus {report.corpus} in {baseline_path} "
-                        f"(add them with eval/update_baseline.py --corpus {report.corpus})")
-    return below_floors(report.figures, found[1])
-
-
-# --------------------------------------------------------------------------------------------
-# Text table
-# --------------------------------------------------------------------------------------------
-
-_ROWS = (
-    ("relevance accuracy", ("relevance_accuracy",)),
-    ("relevance P/R", ("relevance_precision", "relevance_recall")),
-    ("organization", ("organization_accuracy",)),
-    ("victim count", ("victim_count_accuracy",)),
-    ("incident date", ("incident_date_accuracy",)),
-    ("discovery date", ("discovery_date_accuracy",)),
-    ("dates slot P/R/F1", ("dates_precision", "dates_recall", "dates_f1")),
-    ("data types P/R/F1", ("data_types_precision", "data_types_recall", "data_types_f1")),
-    ("agencies P/R/F1", ("agencies_precision", "agencies_recall", "agencies_f1")),
-)
-
-
-def _fmt(v: Optional[float]) -> str:
-    return "n/a" if v is None else f"{v:.2f}"
-
-
-def format_table(report: Report) -> str:
-    """A compact table: one row per figure group, one column per scope (``all``, ``fr``, ``en``).
-    It ends with the figures, so its last lines are the per-language figures."""
-    figs = report.figures
-    scopes = list(figs)
-    t = report.tallies
-    langs = ", ".join(f"{t[s].documents} {s}" for s in scopes if s != "all")
-    head = (f"{report.corpus}: {t['all'].documents} documents ({langs}), "
-            f"{t['all'].incidents} gold incidents, {t['all'].failed} failed")
-    cells = [[" / ".join(_fmt(figs[s][n]) for n in names) for s in scopes] for _, names in _ROWS]
-    widths = [max(len(scopes[i]), *(len(row[i]) for row in cells)) for i in range(len(scopes))]
-    label_w = max(len(label) for label, _ in _ROWS)
-    lines = [head, "  ".join([" " * label_w] + [s.rjust(w) for s, w in zip(scopes, widths)])]
-    for (label, _), row in zip(_ROWS, cells):
-        lines.append("  ".join([label.ljust(label_w)] + [c.rjust(w) for c, w in zip(row, widths)]))
-    return "\n".join(lines)
-
-
-def corpus_label(path: Optional[str]) -> str:
-    """A short column name for a corpus: its file name without ``.jsonl``."""
-    name = Path(path or "corpus").name
-    return name[:-6] if name.endswith(".jsonl") else name
-
-
-def side_by_side_rows(reports: Sequence[Report], scopes: Sequence[str] = ("fr", "en")) -> tuple[list[str], list[list[str]]]:
-    """(headers, rows) of one table: a column per corpus and language, a row per figure."""
-    columns = [(f"{corpus_label(r.corpus)} {s}", r, s) for r in reports for s in scopes if s in r.figures]
-    headers = ["figure"] + [h for h, _, _ in columns]
-    rows = []
-    for name in FIGURES:
-        rows.append([name] + [_fmt(r.figures[s].get(name)) for _, r, s in columns])
-    return headers, rows
-
-
-def train_dev_gaps(train: Report, dev: Report, scopes: Sequence[str] = ("fr", "en"),
-                   tolerance: float = 0.05) -> list[tuple[str, str, float, float, float]]:
-    """(scope, figure, train, dev, dev - train) for every figure both corpora have, worst first.
-
-    A rule fitted to the articles of train and not to language shows as dev far below train; the
-    issue's bar is a gap no worse than ``-tolerance``."""
-    gaps = []
-    for scope in scopes:
-        a, b = train.figures.get(scope) or {}, dev.figures.get(scope) or {}
-        for name in FIGURES:
-            if a.get(name) is not None and b.get(name) is not None:
-                gaps.append((scope, name, a[name], b[name], round(b[name] - a[name], 4)))
-    return sorted(gaps, key=lambda g: g[4])
-
-
-def format_side_by_side(reports: Sequence[Report]) -> str:
-    """Every corpus side by side (a column per corpus and language); when a ``train`` and a ``dev``
-    corpus are both given, then the dev - train gap of each figure, those worse than -0.05 marked."""
-    headers, rows = side_by_side_rows(reports)
-    widths = [max(len(headers[i]), *(len(r[i]) for r in rows)) for i in range(len(headers))]
-    lines = ["  ".join([headers[0].ljust(widths[0])] + [h.rjust(w) for h, w in zip(headers[1:], widths[1:])])]
-    for r in rows:
-        lines.append("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
-    by_label = {corpus_label(r.corpus): r for r in reports}
-    if "train" in by_label and "dev" in by_label:
-        gaps = train_dev_gaps(by_label["train"], by_label["dev"])
-        bad = [g for g in gaps if g[4] < -0.05]
-        lines.append("")
-        lines.append(f"dev - train: {len(bad)} figure(s) more than 0.05 below train"
-                     + ("" if not bad else ": " + ", ".join(f"{s} {n} {d:+.2f}" for s, n, _, _, d in bad)))
-    return "\n".join(lines)
-
-
-def _short(v: Any, limit: int = 100) -> str:
-    s = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
-def format_errors(report: Report) -> str:
-    lines = [f"{report.corpus}: {len(report.errors)} wrong values"]
-    for e in report.errors:
-        line = f"  {e.doc_id}  {e.field}: got {_short(e.got)}, expected {_short(e.expected)}"
-        if e.evidence:
-            line += f"  [evidence: {_short(e.evidence, 80)}]"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def update_floors(floors: dict, figures: dict[str, dict[str, Optional[float]]], allow_lower: bool = False,
-                  reason: Optional[str] = None) -> tuple[list[str], list[dict], list[str]]:
-    """Move one corpus's floors (``{scope: {figure: floor}}``, changed in place) to its current figures.
-
-    A floor rises to its figure; a figure below its floor lowers it only with ``allow_lower`` (and a
-    reason). Returns (raised lines, lowered entries ``{scope, figure, from, to, reason}``, refused lines).
-    A figure with nothing to count (``None``) leaves its floor as it is."""
-    if allow_lower and not (reason and reason.strip()):
-        raise InputError("lowering a floor needs a reason")
-    raised, lowered, refused = [], [], []
-    for scope, current in figures.items():
-        scope_floors = floors.setdefault(scope, {})
-        for name in FIGURES:
-            value, old = current.get(name), scope_floors.get(name)
-            if value is None:
-                scope_floors.setdefault(name, None)
-                continue
-            if old is None or value > old + 1e-9:
-                scope_floors[name] = value
-                raised.append(f"{scope} {name} {'-' if old is None else f'{old:.4f}'} -> {value:.4f}")
-            elif value < old - 1e-9:
-                if allow_lower:
-                    scope_floors[name] = value
-                    lowered.append({"scope": scope, "figure": name, "from": old, "to": value, "reason": reason.strip()})
-                else:
-                    refused.append(f"{scope} {name} {value:.4f} < floor {old:.4f}")
-    return raised, lowered, refused
-
-
-def dump_baseline(baseline: dict) -> str:
-    """The baseline as it is kept: one figure per line, so that a floor change is a one-line diff."""
-    return json.dumps(baseline, ensure_ascii=False, indent=2) + "\n"
+def __getattr__(name: str):
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __package__), name)

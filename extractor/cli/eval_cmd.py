@@ -39,8 +39,9 @@ def eval_command(
     and, for train and dev, the dev - train gap of every figure: a rule that helps train and not dev
     was fitted to articles, not to language.
     """
-    from ..evaluate import (check_report, evaluate_docs, format_errors, format_side_by_side, format_table,
-                            load_baseline, load_gold)
+    from ..eval_report import format_errors, format_side_by_side, format_table
+    from ..evaluate import evaluate_docs, load_gold
+    from ..quality_gate import check_report, load_baseline
 
     # Read every input first, so that a bad file fails before the (slow) extractor loads.
     gold = list(gold or default_corpora())
