@@ -54,6 +54,16 @@ def decode_bytes(data: bytes, what: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def _existing_file(name: Union[str, Path], kind: str) -> Path:
+    """The path `name` when it is a file; otherwise one InputError: missing, or a directory where `kind` was expected."""
+    path = Path(name)
+    if not path.exists():
+        raise InputError(f"no such file: {name}")
+    if path.is_dir():
+        raise InputError(f"{name} is a directory, not {kind}")
+    return path
+
+
 def read_source(source: str, *, allow_private: bool = False) -> dict:
     """A document dict from a URL, a file path or '-' (stdin)."""
     try:
@@ -73,11 +83,7 @@ def read_source(source: str, *, allow_private: bool = False) -> dict:
         data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         what = "standard input"
     else:
-        path = Path(source)
-        if not path.exists():
-            raise InputError(f"no such file: {source}")
-        if path.is_dir():
-            raise InputError(f"{source} is a directory, not a document")
+        path = _existing_file(source, "a document")
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InputError(f"{source} is larger than {MAX_FILE_BYTES} bytes")
         try:
@@ -99,11 +105,7 @@ def read_docs_jsonl(path: Union[str, Path]) -> Iterator[Union[dict, BadInput]]:
     if str(path) == "-":
         fh = sys.stdin
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"no such file: {path}")
-        if p.is_dir():
-            raise InputError(f"{path} is a directory, not a JSONL file")
+        p = _existing_file(path, "a JSONL file")
         head = p.open("rb").read(8192)
         if b"\x00" in head:
             raise InputError(f"{path} is a binary file, not JSONL")
