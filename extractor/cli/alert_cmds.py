@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from .app import app
+from .options import DEFAULT_DB, DbOpt
 
 alert_app = typer.Typer(
     help="Saved filters whose new or revised incidents are POSTed as JSON to a webhook (sent by `alert send`).",
     no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(alert_app, name="alert")
-
-DbOpt = Annotated[Path, typer.Option("--db", metavar="FILE", help="SQLite database file.")]
 
 
 @alert_app.command("add", help=(
@@ -31,7 +29,7 @@ def alert_add(
     where: Annotated[Optional[list[str]], typer.Option("--where", metavar="KEY=VALUE", help="A filter (repeat).")]
     = None,
     backfill: Annotated[bool, typer.Option("--backfill", help="Also send the incidents already stored.")] = False,
-    db: DbOpt = Path("incidents.db"),
+    db: DbOpt = DEFAULT_DB,
 ) -> None:
     from ..store import Store
     from ..web.alerts import add_alert, parse_where
@@ -44,7 +42,7 @@ def alert_add(
 
 
 @alert_app.command("list", help="The saved alerts, as JSON lines (id, webhook, filters, sent and pending counts).")
-def alert_list(db: DbOpt = Path("incidents.db")) -> None:
+def alert_list(db: DbOpt = DEFAULT_DB) -> None:
     from ..store import Store
     from ..web.alerts import list_alerts
 
@@ -54,7 +52,7 @@ def alert_list(db: DbOpt = Path("incidents.db")) -> None:
 
 
 @alert_app.command("remove", help="Delete an alert and its delivery records.")
-def alert_remove(alert_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOpt = Path("incidents.db")) -> None:
+def alert_remove(alert_id: Annotated[int, typer.Argument(metavar="ID")], db: DbOpt = DEFAULT_DB) -> None:
     from ..store import Store
     from ..web.alerts import remove_alert
 
@@ -69,7 +67,7 @@ def alert_remove(alert_id: Annotated[int, typer.Argument(metavar="ID")], db: DbO
     "each ingest.\n\n  incidents alert send --db incidents.db\n\n"
     "Exit codes: 0 (failed deliveries are in the summary and stay pending), 5 database problem."))
 def alert_send(
-    db: DbOpt = Path("incidents.db"),
+    db: DbOpt = DEFAULT_DB,
     tries: Annotated[int, typer.Option("--tries", min=1, help="Attempts per delivery in this run.")] = 3,
     delay: Annotated[float, typer.Option("--delay", min=0.0, help="Backoff base in seconds.")] = 30.0,
     force: Annotated[bool, typer.Option("--force", help="Retry pending deliveries now, ignoring backoff.")] = False,

@@ -11,6 +11,7 @@ import typer
 
 from ..errors import InputError
 from .app import app
+from .options import BatchSizeOpt
 
 
 def _progress_printer():
@@ -61,7 +62,7 @@ def backfill_cmd(
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, max=256, help="Worker processes of the local cluster (default: one per core).")] = None,
     partition_docs: Annotated[int, typer.Option("--partition-docs", min=1, max=1_000_000, help="Documents per partition (a task).")] = 1000,
     partition_mb: Annotated[int, typer.Option("--partition-mb", min=1, max=1_000_000, help="Archive megabytes per partition.")] = 256,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=256, help="Documents per nlp.pipe batch.")] = 16,
+    batch_size: BatchSizeOpt = 16,
     retries: Annotated[int, typer.Option("--retries", min=0, max=10, help="Times a failing task is run again before it is reported.")] = 2,
     incidents_only: Annotated[bool, typer.Option("--incidents-only", help="Write only the records that are incidents.")] = False,
     no_prefilter: Annotated[bool, typer.Option("--no-prefilter", help="Run the full pipeline even on texts without breach vocabulary.")] = False,

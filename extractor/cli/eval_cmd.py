@@ -11,6 +11,7 @@ import typer
 
 from ..errors import GateError, InputError
 from .app import app
+from .options import BatchSizeOpt
 
 
 def default_corpora() -> list[Path]:
@@ -30,7 +31,7 @@ def eval_command(
     errors: bool = typer.Option(True, "--errors/--no-errors", help="List each wrong value (doc id, field, got, expected, evidence)."),
     check: Optional[Path] = typer.Option(None, "--check", metavar="BASELINE", help="Fail (exit 6) when a figure drops below its floor in BASELINE (eval/baseline.json)."),
     with_language: bool = typer.Option(False, "--with-language", help="Give the extractor each document's gold language instead of letting it detect it."),
-    batch_size: int = typer.Option(16, "--batch-size", min=1, help="Documents per extraction batch."),
+    batch_size: BatchSizeOpt = 16,
 ) -> None:
     """Score the extractor on gold corpora: relevance, organization, victim count, dates, data types, agencies.
 

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..errors import InputError
 from .app import app
+from .options import DEFAULT_DB, DbOpt, OutputFileOpt, WebLangOpt
 
 
 @app.command(
@@ -21,10 +21,9 @@ from .app import app
     ),
 )
 def feed_cmd(
-    db: Annotated[Path, typer.Option("--db", metavar="FILE", help="SQLite database file.")] = Path("incidents.db"),
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="Feed file ('-' for stdout).")]
-    = Path("incidents.atom"),
-    lang: Annotated[str, typer.Option("--lang", metavar="fr|en", help="Language of titles and labels.")] = "en",
+    db: DbOpt = DEFAULT_DB,
+    output: OutputFileOpt = "incidents.atom",
+    lang: WebLangOpt = "en",
     base_url: Annotated[Optional[str], typer.Option("--base-url", metavar="URL",
                                                     help="Where `incidents serve` is reachable (entry links).")] = None,
 ) -> None:
@@ -33,14 +32,11 @@ def feed_cmd(
     from ..store import Store, atomic_output
     from ..web.feed import atom
 
-    from ..web.ui import checked
-
-    checked(lang)
     with Store(db, create=False, readonly=True) as store:
         body = atom(store.conn, lang, base_url or "")
-    if str(output) == "-":
+    if output == "-":
         sys.stdout.buffer.write(body)
         return
-    with atomic_output(output) as fh:
+    with atomic_output(Path(output)) as fh:
         fh.write(body.decode("utf-8"))
     typer.echo(f"feed: {body.count(b'<entry>')} entries -> {output}", err=True)

@@ -41,6 +41,17 @@ OutputFileOpt = Annotated[str, typer.Option("--output", "-o", metavar="FILE", he
 OptionalOutputOpt = Annotated[Optional[str], typer.Option(
     "--output", "-o", help="Write records here (JSONL) instead of standard output.")]
 PrettyOpt = Annotated[bool, typer.Option("--pretty", help="Indented JSON instead of one line per record.")]
+BatchSizeOpt = Annotated[int, typer.Option("--batch-size", min=1, max=256, help="Documents per nlp.pipe batch.")]
+
+
+# -- the web view (serve, feed): a language with texts in resources/<lang>/ui.json ------------------------------
+def _web_lang(value: str) -> str:
+    from ..web.ui import checked
+
+    return checked(value)
+
+
+WebLangOpt = Annotated[str, typer.Option("--lang", metavar="LANG", callback=_web_lang, help="Language of titles and labels.")]
 
 
 # -- dates -----------------------------------------------------------------------------------------------------

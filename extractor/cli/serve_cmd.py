@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .app import app
+from .options import DEFAULT_DB, DbOpt, WebLangOpt
 
 
 @app.command(
@@ -22,11 +22,11 @@ from .app import app
     ),
 )
 def serve_cmd(
-    db: Annotated[Path, typer.Option("--db", metavar="FILE", help="SQLite database file.")] = Path("incidents.db"),
+    db: DbOpt = DEFAULT_DB,
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8001,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (keep 127.0.0.1 unless a proxy "
                                                      "with access control is in front).")] = "127.0.0.1",
-    lang: Annotated[str, typer.Option("--lang", metavar="fr|en", help="Language of titles and labels.")] = "en",
+    lang: WebLangOpt = "en",
 ) -> None:
     from ..web.app import serve
 
