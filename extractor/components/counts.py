@@ -14,7 +14,8 @@ of recipients, insiders, a whole population or a statistic, another organization
 its clause, a rounded figure restated exactly elsewhere, revision markers, position,
 repetition...), a linear score with the weights of ``resources/shared/count_weights.json``
 (fitted by ``eval/fit_counts.py``), and competes with a "none" candidate: when "none" wins,
-no count is given. Word families live in ``resources/<lang>/counts.json`` and ``numbers.json``.
+no count is given. Word families live in ``resources/<lang>/counts.json`` and ``numbers.json``,
+compiled by ``count_rules.py``; this module finds the candidates, computes their features and chooses.
 """
 
 from __future__ import annotations

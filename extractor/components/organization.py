@@ -14,6 +14,9 @@ The winner is the group of highest linear score; the weights are data
 (``resources/shared/organization_weights.json``), fitted on train by
 ``eval/fit_organization.py``. Suppliers, clients, parents and operators named beside the
 winner become its aliases.
+
+The mentions and their groups come from ``org_candidates.py``, the compiled language rules from
+``org_rules.py``; this module computes the features, scores the groups and makes the choice.
 """
 
 from __future__ import annotations
