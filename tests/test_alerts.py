@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -180,3 +181,17 @@ def test_the_ingest_job_sends_the_alerts_of_what_it_stored(tmp_path, env):
         assert res.returncode == 0 and len(receiver.posts) == 1, res.stderr
     finally:
         receiver.close()
+
+
+def test_where_filters_are_checked_against_their_closed_sets():
+    from extractor.errors import InputError
+    from extractor.resources import LANGUAGES
+    from extractor.web.alerts import parse_where
+
+    got = parse_where(["authority=cai", f"language={LANGUAGES[0]}", "min_victims=1_000", "organization=Acme"])
+    assert got == {"authority": "CAI", "language": LANGUAGES[0], "min_victims": 1000, "organization": "Acme"}
+    for item, needle in (("language=xx", "unknown language (one of " + ", ".join(LANGUAGES)),
+                         ("authority=NOPE", "unknown authority"), ("data_type=nope", "unknown data type"),
+                         ("min_victims=many", "whole number"), ("colour=red", "expected KEY=VALUE")):
+        with pytest.raises(InputError, match=re.escape(needle)):
+            parse_where([item])

@@ -76,3 +76,13 @@ def test_web_texts_of_a_third_language_come_from_its_folder(tmp_path):
     r = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr
     assert feedparser.parse((tmp_path / "de.atom").read_bytes()).feed.title == "Datenschutzvorfälle"
+
+
+def test_one_utc_timestamp_form_for_the_feed_and_the_alerts():
+    from extractor.web import alerts, feed, stamps
+
+    assert stamps.utc("2025-03-01T10:00:00+02:00") == "2025-03-01T08:00:00Z"
+    assert stamps.utc("2025-03-01 08:00:00") == stamps.utc("2025-03-01T08:00:00Z") == "2025-03-01T08:00:00Z"
+    assert stamps.utc("") is None and stamps.utc("soon") is None
+    assert feed._rfc3339("soon") == feed._rfc3339(None) == "1970-01-01T00:00:00Z"
+    assert alerts._norm("soon") == "soon" and alerts._norm(None) == ""
