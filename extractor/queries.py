@@ -1,4 +1,4 @@
-"""Read-only queries over the store for the command line: read snapshots, health report, incident ids.
+"""Read-only queries over the store for the command line: read snapshots, failed items, incident ids.
 
 The lines of `export` and `list` are read by extractor/incident_queries.py.
 
@@ -21,14 +21,6 @@ def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     finally:
         if conn.in_transaction:
             conn.execute("COMMIT")
-
-
-def feed_health(conn: sqlite3.Connection) -> list[dict]:
-    """Every feed with its last poll, status, error, failures, backoff and item count (failing feeds first)."""
-    return [dict(r) for r in conn.execute(
-        "SELECT f.id, f.url, f.name, f.language, f.last_polled, f.last_status, f.last_error, f.failures, "
-        "f.next_poll_after, f.retired, (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id) AS items "
-        "FROM feeds f ORDER BY f.retired, f.failures DESC, f.id")]
 
 
 def failed_items(conn: sqlite3.Connection, limit: int) -> list[dict]:
