@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -112,9 +113,13 @@ def is_follow_up(title: Optional[str], text: Optional[str]) -> bool:
     """The lead (title and first characters) names a ruling, a lawsuit, a settlement (``follow_up`` in names.json)."""
     from .embed import lead
 
-    toks = _tokens(lead(title, text or "", S("follow_up_chars")))
-    cues = words().follow_up
-    return any(tuple(toks[i:i + len(c)]) == c for i in range(len(toks)) for c in cues)
+    return _has_cue(lead(title, text or "", S("follow_up_chars")))
+
+
+@lru_cache(maxsize=4096)  # a report is read again at every attach of its component
+def _has_cue(text: str) -> bool:
+    toks, cues = _tokens(text), set(words().follow_up)
+    return any(tuple(toks[i:i + n]) in cues for i in range(len(toks)) for n in {len(c) for c in cues})
 
 
 def rep_from_json(rid: int, source_id: str, record_json: str, doc: dict) -> Rep:
