@@ -26,6 +26,7 @@ import glob, json, re, sys, time
 from pathlib import Path
 from extractor import html as html_mod
 from extractor.components import agencies, counts, data_types, dates, organization, relevance, _util
+from extractor.components import agency_mentions, count_rules, date_phrases, org_candidates, org_rules
 from extractor import prefilter
 from extractor.resources import ROOT, LANGUAGES, cue_regex, cues
 
@@ -82,7 +83,8 @@ def collect(obj, label, depth=0):
         for k, v in vars(obj).items():
             collect(v, f"{label}.{k}", depth + 1)
 
-for mod in (html_mod, counts, data_types, dates, organization, relevance, agencies, _util, prefilter):
+for mod in (html_mod, counts, data_types, dates, organization, relevance, agencies, _util, prefilter,
+            agency_mentions, count_rules, date_phrases, org_candidates, org_rules):
     for k, v in vars(mod).items():
         if isinstance(v, re.Pattern):
             add(f"{mod.__name__}.{k}", v)

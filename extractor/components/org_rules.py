@@ -28,9 +28,14 @@ def all_words(key: str) -> list:
     return [w for lang in languages() for w in words(lang).get(key, [])]
 
 
+def _longest_first(items: list) -> list:
+    """The distinct words, longest first, ties in a fixed order (the same regex, so the same cache entry, in every process)."""
+    return sorted(set(items), key=lambda w: (-len(w), w))
+
+
 @lru_cache(maxsize=None)
 def lead_articles() -> re.Pattern:
-    arts = sorted(set(all_words("articles")), key=len, reverse=True)
+    arts = _longest_first(all_words("articles"))
     elided = [a for a in arts if a.endswith("['’]")]
     plain = [a for a in arts if a not in elided]
     return re.compile(rf"^(?:(?:{'|'.join(plain)})\s+|(?:{'|'.join(elided)})\s*)+", re.IGNORECASE)
@@ -44,7 +49,7 @@ def stop_words() -> frozenset:
 @lru_cache(maxsize=None)
 def name_tails() -> re.Pattern:
     """"Nom (ACR) du Canada": the words that carry a name on after its acronym."""
-    return re.compile(rf"\s*\)?\s*({'|'.join(sorted(set(all_words('name_tails')), key=len, reverse=True))})\b")
+    return re.compile(rf"\s*\)?\s*({'|'.join(_longest_first(all_words('name_tails')))})\b")
 
 
 @lru_cache(maxsize=None)
@@ -79,14 +84,14 @@ class OrgRules:
         rows = [row for code in (lang, *[x for x in languages() if x != lang]) for row in load_jsonl(code, "org_patterns.jsonl")]
         self.patterns = [re.compile(p) for p in dict.fromkeys(r["pattern"] for r in rows)]
         org = c["organization"]
-        arts = "|".join(sorted(set(all_words("articles")), key=len, reverse=True))
+        arts = "|".join(_longest_first(all_words("articles")))
         self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:{arts})\s*)?$", re.IGNORECASE)
         self.right = re.compile(rf"^\s*(?:,[^,]{{0,60}},\s*)?(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.relation = {
             k: alternation(tuple(org[k]), re.IGNORECASE, True) for k in ("supplier", "parent", "operator")
         }
         name = r"(?-i:[A-ZÉÈÀÂÎÔ][\w’'&.\-]*)"
-        link = f"(?:{'|'.join(sorted(set(all_words('name_links')), key=len, reverse=True))})"
+        link = f"(?:{'|'.join(_longest_first(all_words('name_links')))})"
         run = rf"{name}(?:\s+(?:{link}\s+)?{name}){{0,5}}"
         self.name_run = re.compile(run)
         self.after_cue = re.compile(
@@ -127,8 +132,8 @@ class OrgRules:
         self.data_item_words = alternation(tuple(dict.fromkeys(all_words("data_item_words"))), re.IGNORECASE, True)
         self.product_before = tail("product_before", re.IGNORECASE)
         self.generic = {fold(x) for x in all_words("generic_words")}
-        self.credit_before = re.compile(rf"(?:{'|'.join(sorted(set(all_words('credit_before')), key=len, reverse=True))})[^\n.]{{0,40}}$", re.IGNORECASE)
-        self.credit_after = re.compile(rf"^(?:{'|'.join(sorted(set(all_words('credit_after')), key=len, reverse=True))})", re.IGNORECASE | re.MULTILINE)
+        self.credit_before = re.compile(rf"(?:{'|'.join(_longest_first(all_words('credit_before')))})[^\n.]{{0,40}}$", re.IGNORECASE)
+        self.credit_after = re.compile(rf"^(?:{'|'.join(_longest_first(all_words('credit_after')))})", re.IGNORECASE | re.MULTILINE)
         self.recipient = re.compile(rf"(?<![\w])(?:{'|'.join(sorted(w['recipient_before'], key=len, reverse=True))})\b[^.;:!?\n]{{0,90}}$", re.IGNORECASE)
         self.law_firm = re.compile(w["law_firm"])
         self.law_firm_before = tail("law_firm_before")
