@@ -1,158 +1,30 @@
 """Incident repository: the SQL of incidents (tables incidents, incident_keys, incident_reports, incident_aliases,
-timeline, embeddings), for the matching policy of extractor/matching.py.
+timeline), for the matching policy of extractor/matching.py.
 
-`recluster(conn, report_ids)` reads the *component* of the given reports (the incidents that share a key with
-them, transitively, plus the dated reports they link to without a key), clusters it from scratch with
-`matching.cluster` and writes the result: incidents, keys, timeline, and every former id as an alias.
+`recluster(conn, report_ids)` reads the *component* of the given reports (extractor/incident_component.py: the
+incidents within reach that share a key with them, transitively, plus the reports they link to without a key),
+clusters it from scratch with `clustering.cluster` and writes the result: incidents, keys, timeline, and every
+former id as an alias.
 Runs inside the caller's transaction.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Optional, Union
+from datetime import datetime, timezone
+from typing import Optional, Union
 
-import numpy as np
-
+from .clustering import cluster
 from .errors import InputError
 from .incident import Incident, best_values, timeline
-from .matching import Rep, S, cluster, incident_id_for, link_score, rep_from_json
-from .names import lookup_keys
+from .incident_component import (  # noqa: F401  (component and reach re-exported)
+    backend_or_none, component, ensure_embedding, load_reps, reach, reports_of, select_in,
+)
+from .matching import Rep, incident_id_for
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def select_in(conn, query: str, values: Iterable, extra: tuple = ()) -> list:
-    """Rows of `query` (with one `IN ({})` placeholder, after `extra` parameters) over `values`, 500 at a time."""
-    values = sorted(set(values))
-    rows: list = []
-    for i in range(0, len(values), 500):
-        chunk = values[i:i + 500]
-        rows += conn.execute(query.format(",".join("?" * len(chunk))), [*extra, *chunk]).fetchall()
-    return rows
-
-
-def reports_of(conn, incident_ids: Iterable[str]) -> set[int]:
-    return {r[0] for r in select_in(conn, "SELECT report_id FROM incident_reports WHERE incident_id IN ({})", incident_ids)}
-
-
-# -- embeddings -------------------------------------------------------------------------------------------
-def backend_or_none():
-    try:
-        from .embed import get_backend
-
-        return get_backend()
-    except Exception:  # a misconfigured optional backend must not stop ingestion: keys still match
-        return None
-
-
-def ensure_embedding(conn, rep: Rep, backend) -> Optional[np.ndarray]:
-    """The report's lead embedding, from the ``embeddings`` table or computed once and stored."""
-    from .embed import from_blob, lead, to_blob
-
-    row = conn.execute("SELECT dim, vector FROM embeddings WHERE report_id=? AND backend=?",
-                       (rep.rid, backend.name)).fetchone()
-    if row is not None:
-        return from_blob(row[1], row[0])
-    title = rep.doc.get("title") or (rep.rec.get("source") or {}).get("title")
-    text = lead(title, rep.doc.get("text") or "")
-    if len(text) < 20:
-        return None
-    vec = backend.encode([text])[0]
-    conn.execute("INSERT OR REPLACE INTO embeddings(report_id, backend, dim, vector) VALUES (?,?,?,?)",
-                 (rep.rid, backend.name, int(vec.shape[0]), to_blob(vec)))
-    return vec
-
-
-def _load_vectors(conn, reps: Iterable[Rep], backend_name: str) -> None:
-    from .embed import from_blob
-
-    by_id = {r.rid: r for r in reps if r.vec is None}
-    q = "SELECT report_id, dim, vector FROM embeddings WHERE backend=? AND report_id IN ({})"
-    for rid, dim, blob in select_in(conn, q, by_id, (backend_name,)):
-        by_id[rid].vec = from_blob(blob, dim)
-
-
-# -- loading reports --------------------------------------------------------------------------------------
-_REP_SQL = ("SELECT r.id, r.source_id, r.record_json, d.title, d.text, d.url, d.published, d.language "
-            "FROM reports r JOIN documents d ON d.id = r.document_id WHERE r.id IN ({})")
-
-
-def load_reps(conn, report_ids: Iterable[int], backend_name: Optional[str] = None) -> dict[int, Rep]:
-    out: dict[int, Rep] = {}
-    for rid, sid, rj, title, text, url, published, language in select_in(conn, _REP_SQL, [int(i) for i in report_ids]):
-        doc = {"title": title, "text": text, "url": url, "published": published, "language": language}
-        out[rid] = rep_from_json(rid, sid, rj, doc)
-    q = "SELECT report_id, incident_id, manual, attached_at FROM incident_reports WHERE report_id IN ({})"
-    for rid, iid, manual, at in select_in(conn, q, out):
-        out[rid].attached_at = at
-        if manual:
-            out[rid].manual_group = iid
-    if backend_name:
-        _load_vectors(conn, out.values(), backend_name)
-    return out
-
-
-def _dated_neighbours(conn, rep: Rep, backend_name: Optional[str]) -> set[int]:
-    """Attached reports published within keyless_days of this one (any report when one of the two is undated) that
-    could link to it without a key: the same count, the same incident or discovery day, or a close lead (a cheap,
-    symmetric filter before link_score)."""
-    days = timedelta(days=S("keyless_days"))
-    lo, hi = ((rep.published - days).isoformat(), (rep.published + days).isoformat() + "~") if rep.published else ("", "~")
-    rows = conn.execute(
-        "SELECT r.id, json_extract(r.record_json, '$.victims.count'), "
-        "json_extract(r.record_json, '$.dates.incident.date'), json_extract(r.record_json, '$.dates.discovered.date'), "
-        "e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
-        "JOIN incident_reports ir ON ir.report_id = r.id "
-        "LEFT JOIN embeddings e ON e.report_id = r.id AND e.backend = ? "
-        "WHERE ((d.published >= ? AND d.published <= ?) OR d.published IS NULL) AND r.id != ?",
-        (backend_name or "", lo, hi, rep.rid)).fetchall()
-    from .embed import from_blob
-    from .matching import day
-
-    mine = {d for d in (rep.incident, rep.discovered) if d}
-    near = S("same_event_days")
-    out: set[int] = set()
-    for rid, count, inc, disc, dim, blob in rows:
-        if rep.count and count == rep.count:
-            out.add(rid)
-        elif any(abs((d - m).days) <= near for d in (day(inc), day(disc)) if d for m in mine):
-            out.add(rid)
-        elif rep.vec is not None and blob is not None and float(from_blob(blob, dim) @ rep.vec) >= S("keyless_cosine"):
-            out.add(rid)
-    return out
-
-
-def component(conn, seed_ids: set[int], backend_name: Optional[str]) -> dict[int, Rep]:
-    """The reports connected to the seeds by shared keys (through incident_keys) or by a keyless link."""
-    reps = load_reps(conn, seed_ids, backend_name)
-    frontier = set(reps)
-    seen_incidents: set[str] = set()
-    while frontier:
-        keys: set[str] = set()
-        for rid in frontier:
-            keys |= lookup_keys(reps[rid].all_keys)
-        incs = {r[0] for r in select_in(conn, "SELECT DISTINCT incident_id FROM incident_keys WHERE key IN ({})", keys)}
-        incs |= {r[0] for r in select_in(conn, "SELECT incident_id FROM incident_reports WHERE report_id IN ({})", frontier)}
-        incs -= seen_incidents
-        seen_incidents |= incs
-        new_ids = reports_of(conn, incs) - set(reps)
-        near: set[int] = set()
-        for rid in frontier:
-            near |= _dated_neighbours(conn, reps[rid], backend_name)
-        near -= set(reps) | new_ids
-        if near:
-            cands = load_reps(conn, near, backend_name)
-            for c in cands.values():
-                if any(link_score(reps[rid], c) > 0 for rid in frontier):
-                    new_ids.add(c.rid)
-        loaded = load_reps(conn, new_ids, backend_name)
-        reps.update(loaded)
-        frontier = set(loaded)
-    return reps
 
 
 # -- writing incidents ------------------------------------------------------------------------------------

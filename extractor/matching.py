@@ -1,4 +1,4 @@
-"""Matching policy: which reports are one incident, as pure functions over reports (no SQLite).
+"""Matching policy: whether two reports can be, and how strongly they are, one incident (pure functions, no SQLite).
 
 A `Rep` is what matching knows of one report: its organization keys (extractor/names.py), dates, count,
 data types, agencies, lead embedding and manual decision. Then:
@@ -7,9 +7,8 @@ data types, agencies, lead embedding and manual decision. Then:
 - `link_score(a, b)`: how strongly two compatible reports are one incident: the strength of the keys they
   share, plus the evidence of their texts, counts, data types, agencies and dates (negative when they
   disagree); without a shared key only strong evidence links;
-- `cluster(reps)`: average-linkage clustering that never joins across a conflict, where a report that fits two
-  incidents that conflict with each other joins one only when its evidence (texts, counts, data types,
-  agencies, dates: not the names) clearly prefers it, and otherwise stays alone for review.
+
+extractor/clustering.py groups reports into incidents from these pairwise decisions (`cluster`).
 
 Every threshold and weight is read from the ``[merge]`` section of extractor/settings.toml.
 The result depends only on the set of reports, never on their order.
@@ -320,86 +319,3 @@ def link_score(a: Rep, b: Rep) -> float:
     if score < need:
         return 0.0
     return S("link_threshold") + score - need  # on the scale of keyed links
-
-
-# -- clustering -------------------------------------------------------------------------------------------
-def cluster(reps: list[Rep]) -> list[list[Rep]]:
-    """Deterministic constrained average-linkage clustering (see the module docstring)."""
-    reps = sorted(reps, key=lambda r: r.sort_key)
-    n = len(reps)
-    big = n > S("max_component")
-    score: dict[tuple[int, int], float] = {}
-    support: dict[tuple[int, int], float] = {}   # the evidence of linked pairs (names aside)
-    blocked: set[tuple[int, int]] = set()
-    for i in range(n):
-        for j in range(i + 1, n):
-            if conflict(reps[i], reps[j]):
-                blocked.add((i, j))
-                continue
-            if big:
-                s = 1.0 if key_strength(reps[i], reps[j]) > 0 else 0.0
-            else:
-                s = link_score(reps[i], reps[j])
-            if s > 0:
-                score[(i, j)] = s
-                support[(i, j)] = evidence(reps[i], reps[j])
-    members: dict[int, list[int]] = {}
-    for i, r in enumerate(reps):  # one cluster per manual group, one per other report
-        members.setdefault(next((k for k in range(i) if r.manual_group and reps[k].manual_group == r.manual_group), i),
-                           []).append(i)
-
-    def pair(x: int, y: int) -> tuple[int, int]:
-        return (x, y) if x < y else (y, x)
-
-    def linkage(a: list[int], b: list[int]) -> float:
-        if any(pair(x, y) in blocked for x in a for y in b):
-            return -1.0
-        vals = [score.get(pair(x, y), 0.0) for x in a for y in b]
-        linked = [v for v in vals if v > 0]
-        if not linked:
-            return 0.0
-        # average over the pairs, a missing link counting half a threshold, so a chain of two good links
-        # holds but one link cannot glue two large groups
-        miss = S("missing_link_value")
-        return sum(v if v > 0 else miss for v in vals) / len(vals)
-
-    def evidence_of(a: list[int], b: list[int]) -> float:
-        vals = [support[pair(x, y)] for x in a for y in b if pair(x, y) in support]
-        return sum(vals) / len(vals) if vals else 0.0
-
-    threshold = S("link_threshold")
-    margin = S("contest_margin")
-    refused: set[tuple[int, int]] = set()
-    while True:
-        ids = sorted(members)
-        best = None
-        table: dict[tuple[int, int], float] = {}
-        for x in range(len(ids)):
-            for y in range(x + 1, len(ids)):
-                a, b = ids[x], ids[y]
-                v = linkage(members[a], members[b])
-                table[(a, b)] = v
-                if v >= threshold and (a, b) not in refused and (best is None or v > best[0] + 1e-12):
-                    best = (v, a, b)
-        if best is None:
-            break
-        v, a, b = best
-        # a cluster one of whose reports also fits a third cluster that conflicts with its partner joins only on
-        # clear evidence (one report's link is enough: a group's average must not hide the report that is contested)
-        contested = False
-        for me, other in ((a, b), (b, a)):
-            for c in ids:
-                if c in (a, b):
-                    continue
-                vc = max(score.get(pair(x, y), 0.0) for x in members[me] for y in members[c])
-                if (vc >= threshold and table.get(pair(other, c), 0.0) < 0
-                        and evidence_of(members[me], members[other]) - evidence_of(members[me], members[c]) < margin):
-                    contested = True
-        if contested:
-            refused.add((a, b))
-            continue
-        keep, drop = (a, b) if a < b else (b, a)
-        members[keep] = sorted(members[keep] + members[drop])
-        del members[drop]
-        refused = {p for p in refused if drop not in p and keep not in p}
-    return [[reps[i] for i in m] for _, m in sorted(members.items())]

@@ -4,7 +4,8 @@ One real breach is one incident, across outlets and languages (docs/INCIDENTS.md
 
 - extractor/names.py: name keys (folding, legal suffixes, generic words and places, the bilingual lexicon,
   acronyms, the gazetteer);
-- extractor/matching.py: the matching policy, pure functions over reports (conflicts, link scores, clustering);
+- extractor/matching.py: the matching policy, pure functions over reports (conflicts, link scores);
+- extractor/clustering.py: reports into incidents from those pairwise decisions (average linkage per link group);
 - extractor/incident_repo.py: the incident tables (components, clusters written back, former ids, manual decisions);
 - extractor/store.py: documents and reports, written in one place.
 
@@ -27,7 +28,8 @@ from .incident import INCIDENT_SCHEMA_VERSION, Incident  # noqa: F401  (re-expor
 from .incident_repo import (  # noqa: F401  (re-exported)
     detach_report, export_incidents, get_incident, merge_incidents, recluster, resolve_incident, split_report,
 )
-from .matching import cluster, conflict, incident_id_for, link_score  # noqa: F401  (re-exported)
+from .clustering import cluster  # noqa: F401  (re-exported)
+from .matching import conflict, incident_id_for, link_score  # noqa: F401  (re-exported)
 from .names import fold, gazetteer, org_keys  # noqa: F401  (re-exported)
 
 

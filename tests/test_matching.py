@@ -8,7 +8,7 @@ are those of names, dates, counts, data types and agencies alone).
 
 from __future__ import annotations
 
-from extractor import matching
+from extractor import clustering, matching
 from extractor.names import generic_keys, lookup_keys, org_keys
 
 
@@ -26,7 +26,7 @@ def rep(i, published, org, *, aliases=(), acronym=None, kind="news", count=None,
 
 
 def groups(reps):
-    return sorted(sorted(r.source_id for r in c) for c in matching.cluster(reps))
+    return sorted(sorted(r.source_id for r in c) for c in clustering.cluster(reps))
 
 
 # -- generic names ------------------------------------------------------------------------------------------
@@ -143,3 +143,20 @@ def test_an_undated_report_named_for_the_parent_joins_the_subsidiarys_breach_its
     # without that evidence an undated report with no shared key links to nothing
     bare = rep(4, None, "Norcom", codes=["medical"])
     assert matching.link_score(subsidiary, bare) == 0.0
+
+
+# -- link groups ----------------------------------------------------------------------------------------------
+def test_link_groups_join_linked_reports_and_manual_groups_only():
+    assert clustering._link_groups(5, [(0, 2), (3, 4)], [None, None, None, None, None]) == [[0, 2], [1], [3, 4]]
+    assert clustering._link_groups(5, [(0, 2), (3, 4)], [None, "m", None, None, "m"]) == [[0, 2], [1, 3, 4]]
+
+
+def test_clustering_by_link_groups_is_clustering_the_whole_set():
+    # a contested report (the Norcom case) next to an unrelated organization's two reports of one breach
+    evidence = dict(count=5000, codes=["medical", "name", "phone"], agencies=["RCMP", "OPC"])
+    a = [rep(1, "2020-09-30", "Groupe Santé Verano", **evidence), rep(2, None, "Norcom", **evidence),
+         rep(3, "2023-05-15", "Norcom", codes=["account_metadata"])]
+    b = [rep(4, "2021-02-01", "Harbor Dental Clinic", count=800, codes=["name", "medical"]),
+         rep(5, "2021-02-03", "Harbor Dental Clinic", count=800, codes=["name", "medical"])]
+    assert groups(b) == [["r4", "r5"]]
+    assert groups(a + b) == sorted(groups(a) + groups(b))

@@ -348,12 +348,12 @@ def test_an_undated_report_between_two_breaches_joins_the_one_its_evidence_suppo
 
 
 def test_matching_is_testable_without_sqlite():
-    from extractor import matching
+    from extractor import clustering, matching
 
     reps = [matching.rep_from_record(i, r.source.id, json.loads(r.to_json()))
             for i, r in enumerate(_two_breaches_and_undated())]
     assert matching.conflict(reps[0], reps[1]) is not None
-    groups = sorted(sorted(r.source_id for r in c) for c in matching.cluster(reps))
+    groups = sorted(sorted(r.source_id for r in c) for c in clustering.cluster(reps))
     assert groups == [["rv-2019", "rv-undated-a"], ["rv-2023"], ["rv-undated"]]
 
 
@@ -403,3 +403,28 @@ def test_an_undated_report_without_a_shared_key_is_found_by_its_evidence_in_ever
             assert m["parent-undated"] == m["verano"] != m["parent-2023"]
             results.add(canonical(s))
     assert len(results) == 1
+
+
+def _component_sources(store, sid):
+    from extractor.incident_component import component
+
+    rid = store.conn.execute("SELECT id FROM reports WHERE source_id=?", (sid,)).fetchone()[0]
+    return sorted(r.source_id for r in component(store.conn, {rid}, None).values())
+
+
+def test_an_organizations_history_beyond_the_window_stays_out_of_the_component(store):
+    org = "Clinique vétérinaire Beauport inc."
+    add(store, rec("old-1", "fr", "2018-03-10", org, count=800))      # two breaches years ago
+    add(store, rec("old-2", "fr", "2021-12-01", org, count=90))
+    add(store, rec("new-1", "fr", "2024-05-02", org, count=3000))    # a new one, beyond window_days of both
+    assert _component_sources(store, "new-1") == ["new-1"]
+    # within two windows, the history is read (an incident that may contest the join is in it)
+    add(store, rec("mid-1", "fr", "2023-01-20", org, count=5))
+    assert _component_sources(store, "new-1") == ["mid-1", "new-1", "old-2"]
+    # a follow-up (a regulator's decision) may be about any past breach: every incident of the name is read
+    add(store, rec("ruling", "fr", "2024-09-01", org, kind="regulator"))
+    assert _component_sources(store, "ruling") == ["mid-1", "new-1", "old-1", "old-2", "ruling"]
+    # an incident with an undated report is always within reach
+    add(store, rec("undated", "fr", None, org, count=800))
+    assert "undated" in _component_sources(store, "new-1")
+    assert len(incidents(store)) == len({i for i in by_source(store).values()})
