@@ -222,16 +222,13 @@ def _entry_from_feedparser(e: Any, feed_lang: Optional[str], base: str) -> dict:
     lang = (_lang(e.get("language")) or _lang((e.get("summary_detail") or {}).get("language"))
             or _lang((e.get("title_detail") or {}).get("language")) or feed_lang)
     guid = _clean(e.get("id"), _MAX_URL) or link or _guid(title, summary, published_at)
-    return {
-        "guid": guid,
-        "link": link,
-        "title": title,
-        "summary": summary,
-        "summary_text": _plain(summary),
-        "published": published,
-        "published_at": published_at,
-        "language": lang,
-    }
+    return _entry(guid, link, title, summary, published, published_at, lang)
+
+
+def _entry(guid, link, title, summary, published, published_at, language) -> dict:
+    """One entry as the ingest job reads it, whatever the feed's format."""
+    return {"guid": guid, "link": link, "title": title, "summary": summary, "summary_text": _plain(summary),
+            "published": published, "published_at": published_at, "language": language}
 
 
 def _parse_json_feed(text: str, url: str, max_entries: int, reasons: list) -> ParsedFeed:
@@ -270,16 +267,8 @@ def _parse_json_feed(text: str, url: str, max_entries: int, reasons: list) -> Pa
                 pass
         raw_id = it.get("id")
         guid = _clean(raw_id, _MAX_URL) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None
-        entries.append({
-            "guid": guid or link or _guid(title, summary, published_at),
-            "link": link,
-            "title": title,
-            "summary": summary,
-            "summary_text": _plain(summary),
-            "published": published,
-            "published_at": published_at,
-            "language": _lang(it.get("language")) or feed_lang,
-        })
+        entries.append(_entry(guid or link or _guid(title, summary, published_at), link, title, summary,
+                              published, published_at, _lang(it.get("language")) or feed_lang))
     title = doc.get("title") if isinstance(doc.get("title"), str) else None
     return ParsedFeed(entries=entries, bozo_reason="; ".join(reasons) or None, title=_clean(title, 1000),
                       language=feed_lang, entries_dropped=dropped, version="json1")

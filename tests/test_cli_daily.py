@@ -201,6 +201,23 @@ def test_show_still_takes_a_former_id_and_its_prefix(db, tmp_path, capsys):
         assert code == 0 and json.loads(out)["id"] == current, err
 
 
+def test_merge_and_split_by_hand_through_the_entry_point(db, tmp_path, capsys):
+    import shutil
+
+    copy = tmp_path / "hand.db"
+    shutil.copy(db, copy)
+    elan, north = incident_id(copy, "r-elan"), incident_id(copy, "r-north")
+    code, out, err = cli(capsys, "merge", elan, north, "--db", str(copy))
+    assert code == 0, err
+    merged = out.strip().removeprefix("merged into ")
+    assert incident_id(copy, "r-elan") == incident_id(copy, "r-north") == merged
+    code, out, err = cli(capsys, "split", merged, "r-north", "--db", str(copy))
+    assert code == 0, err
+    assert incident_id(copy, "r-north") != incident_id(copy, "r-elan")
+    assert out.strip() == f"report r-north is now incident {incident_id(copy, 'r-north')}"
+    assert "no incident" in one_error(*cli(capsys, "merge", "inc-zzzz", merged, "--db", str(copy)))
+
+
 # -- export -----------------------------------------------------------------------------------------------------
 def ids(text: str) -> list[str]:
     return [json.loads(line)["source"]["id"] for line in text.splitlines()]

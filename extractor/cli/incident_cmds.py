@@ -174,6 +174,13 @@ def show_cmd(
     typer.echo("\n".join(lines))
 
 
+def _in_transaction(db: Path, change, *args):
+    """Run one hand change (merge, split) on the store in one transaction; return what it returns."""
+    with _open(db) as store:
+        with store.transaction() as conn:
+            return change(conn, *args)
+
+
 @app.command("merge", help="Merge two incidents into one by hand (kept by `incidents rematch` and later ingests).\n\n"
                            "  incidents merge inc-aaaa inc-bbbb --db incidents.db")
 def merge_cmd(
@@ -183,10 +190,7 @@ def merge_cmd(
 ) -> None:
     from ..merge import merge_incidents
 
-    with _open(db) as store:
-        with store.transaction() as conn:
-            iid = merge_incidents(conn, first, second)
-    typer.echo(f"merged into {iid}")
+    typer.echo(f"merged into {_in_transaction(db, merge_incidents, first, second)}")
 
 
 @app.command("split", help="Move one report out of an incident into its own incident, by hand (kept by `incidents rematch`).\n\n"
@@ -199,10 +203,7 @@ def split_cmd(
 ) -> None:
     from ..merge import split_report
 
-    with _open(db) as store:
-        with store.transaction() as conn:
-            iid = split_report(conn, incident_id, report)
-    typer.echo(f"report {report} is now incident {iid}")
+    typer.echo(f"report {report} is now incident {_in_transaction(db, split_report, incident_id, report)}")
 
 
 @app.command("rematch", help="Run automatic matching again over every incident report (after a gazetteer or "
