@@ -4,7 +4,9 @@ neighbours), with their lead embeddings; for extractor/incident_repo.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 from typing import Iterable, Optional
 
 import numpy as np
@@ -69,11 +71,17 @@ _REP_SQL = ("SELECT r.id, r.source_id, r.record_json, d.title, d.text, d.url, d.
             "FROM reports r JOIN documents d ON d.id = r.document_id WHERE r.id IN ({})")
 
 
+@lru_cache(maxsize=4096)  # a report is read again at every attach within its reach: its names folded once
+def _read_rep(rid: int, sid: str, rj: str, title, text, url, published, language) -> Rep:
+    return rep_from_json(rid, sid, rj, {"title": title, "text": text, "url": url, "published": published,
+                                        "language": language})
+
+
 def load_reps(conn, report_ids: Iterable[int], backend_name: Optional[str] = None) -> dict[int, Rep]:
+    """The Reps of these reports (a fresh copy each: vectors and manual decisions are set on it)."""
     out: dict[int, Rep] = {}
-    for rid, sid, rj, title, text, url, published, language in select_in(conn, _REP_SQL, [int(i) for i in report_ids]):
-        doc = {"title": title, "text": text, "url": url, "published": published, "language": language}
-        out[rid] = rep_from_json(rid, sid, rj, doc)
+    for row in select_in(conn, _REP_SQL, [int(i) for i in report_ids]):
+        out[row[0]] = replace(_read_rep(*row))
     q = "SELECT report_id, incident_id, manual, attached_at FROM incident_reports WHERE report_id IN ({})"
     for rid, iid, manual, at in select_in(conn, q, out):
         out[rid].attached_at = at
@@ -84,33 +92,52 @@ def load_reps(conn, report_ids: Iterable[int], backend_name: Optional[str] = Non
     return out
 
 
-def _dated_neighbours(conn, rep: Rep, backend_name: Optional[str]) -> set[int]:
-    """Attached reports published within keyless_days of this one (any report when one of the two is undated) that
-    could link to it without a key: the same count, the same incident or discovery day, or a close lead (a cheap,
-    symmetric filter before link_score)."""
-    days = timedelta(days=S("keyless_days"))
-    lo, hi = ((rep.published - days).isoformat(), (rep.published + days).isoformat() + "~") if rep.published else ("", "~")
-    rows = conn.execute(
-        "SELECT r.id, json_extract(r.record_json, '$.victims.count'), "
-        "json_extract(r.record_json, '$.dates.incident.date'), json_extract(r.record_json, '$.dates.discovered.date'), "
-        "e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
-        "JOIN incident_reports ir ON ir.report_id = r.id "
-        "LEFT JOIN embeddings e ON e.report_id = r.id AND e.backend = ? "
-        "WHERE ((d.published >= ? AND d.published <= ?) OR d.published IS NULL) AND r.id != ?",
-        (backend_name or "", lo, hi, rep.rid)).fetchall()
+_NEIGHBOUR_SQL = (
+    "SELECT r.id, d.published, json_extract(r.record_json, '$.victims.count'), "
+    "json_extract(r.record_json, '$.dates.incident.date'), json_extract(r.record_json, '$.dates.discovered.date'), "
+    "e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
+    "JOIN incident_reports ir ON ir.report_id = r.id "
+    "LEFT JOIN embeddings e ON e.report_id = r.id AND e.backend = ? WHERE ")
+
+
+def keyless_neighbours(conn, reps: Iterable[Rep], backend_name: Optional[str]) -> set[int]:
+    """Attached reports published within keyless_days of one of these (any report when one of the two is undated)
+    that could link to it without a key: the same count, the same incident or discovery day, or a close lead (a
+    cheap, symmetric filter before link_score). One query per run of overlapping windows, one for undated reports."""
     from .embed import from_blob
     from .matching import day
 
-    mine = {d for d in (rep.incident, rep.discovered) if d}
-    near = S("same_event_days")
+    days = timedelta(days=S("keyless_days"))
+    windows = sorted(((r.published - days).isoformat(), (r.published + days).isoformat() + "~", r.rid, r)
+                     if r.published else ("", "~", r.rid, r) for r in reps)
+    runs: list[list] = []
+    for lo, hi, _, rep in windows:
+        if runs and lo <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], hi)
+            runs[-1][2].append((lo, hi, rep))
+        else:
+            runs.append([lo, hi, [(lo, hi, rep)]])
+    undated = conn.execute(_NEIGHBOUR_SQL + "d.published IS NULL", (backend_name or "",)).fetchall() if runs else []
+    near, keyless_cosine = S("same_event_days"), S("keyless_cosine")
     out: set[int] = set()
-    for rid, count, inc, disc, dim, blob in rows:
-        if rep.count and count == rep.count:
-            out.add(rid)
-        elif any(abs((d - m).days) <= near for d in (day(inc), day(disc)) if d for m in mine):
-            out.add(rid)
-        elif rep.vec is not None and blob is not None and float(from_blob(blob, dim) @ rep.vec) >= S("keyless_cosine"):
-            out.add(rid)
+    for lo, hi, members in runs:
+        rows = conn.execute(_NEIGHBOUR_SQL + "d.published >= ? AND d.published <= ?",
+                            (backend_name or "", lo, hi)).fetchall() + undated
+        vectors: dict[int, np.ndarray] = {}
+        for rlo, rhi, rep in members:
+            mine = {d for d in (rep.incident, rep.discovered) if d}
+            for rid, published, count, inc, disc, dim, blob in rows:
+                if rid == rep.rid or rid in out or not (published is None or rlo <= published <= rhi):
+                    continue
+                if rep.count and count == rep.count:
+                    out.add(rid)
+                elif mine and any(abs((d - m).days) <= near for d in (day(inc), day(disc)) if d for m in mine):
+                    out.add(rid)
+                elif rep.vec is not None and blob is not None:
+                    if rid not in vectors:
+                        vectors[rid] = from_blob(blob, dim)
+                    if float(vectors[rid] @ rep.vec) >= keyless_cosine:
+                        out.add(rid)
     return out
 
 
@@ -153,10 +180,7 @@ def component(conn, seed_ids: set[int], backend_name: Optional[str]) -> dict[int
         incs -= seen_incidents
         seen_incidents |= incs
         new_ids = reports_of(conn, incs) - set(reps)
-        near: set[int] = set()
-        for rid in frontier:
-            near |= _dated_neighbours(conn, reps[rid], backend_name)
-        near -= set(reps) | new_ids
+        near = keyless_neighbours(conn, [reps[rid] for rid in frontier], backend_name) - set(reps) - new_ids
         if near:
             cands = load_reps(conn, near, backend_name)
             for c in cands.values():
