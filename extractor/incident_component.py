@@ -123,21 +123,31 @@ def keyless_neighbours(conn, reps: Iterable[Rep], backend_name: Optional[str]) -
     for lo, hi, members in runs:
         rows = conn.execute(_NEIGHBOUR_SQL + "d.published >= ? AND d.published <= ?",
                             (backend_name or "", lo, hi)).fetchall() + undated
+        by_count: dict = {}   # the rows by count and by event day: a report's candidates looked up, not scanned
+        by_day: dict = {}
+        for row in rows:
+            by_count.setdefault(row[2], []).append(row)
+            for d in {day(row[3]), day(row[4])} - {None}:
+                by_day.setdefault(d, []).append(row)
         vectors: dict[int, np.ndarray] = {}
         for rlo, rhi, rep in members:
-            mine = {d for d in (rep.incident, rep.discovered) if d}
+            found = list(by_count.get(rep.count, ())) if rep.count else []
+            for m in {d for d in (rep.incident, rep.discovered) if d}:
+                for k in range(-near, near + 1):
+                    found += by_day.get(m + timedelta(days=k), ())
+            for rid, published, *_ in found:
+                if rid != rep.rid and (published is None or rlo <= published <= rhi):
+                    out.add(rid)
+            if rep.vec is None:
+                continue
             for rid, published, count, inc, disc, dim, blob in rows:
-                if rid == rep.rid or rid in out or not (published is None or rlo <= published <= rhi):
+                if (rid == rep.rid or rid in out or blob is None
+                        or not (published is None or rlo <= published <= rhi)):
                     continue
-                if rep.count and count == rep.count:
+                if rid not in vectors:
+                    vectors[rid] = from_blob(blob, dim)
+                if float(vectors[rid] @ rep.vec) >= keyless_cosine:
                     out.add(rid)
-                elif mine and any(abs((d - m).days) <= near for d in (day(inc), day(disc)) if d for m in mine):
-                    out.add(rid)
-                elif rep.vec is not None and blob is not None:
-                    if rid not in vectors:
-                        vectors[rid] = from_blob(blob, dim)
-                    if float(vectors[rid] @ rep.vec) >= keyless_cosine:
-                        out.add(rid)
     return out
 
 
