@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from cliutil import cli  # noqa: E402  (tests/ is on sys.path, as for localserver)
+
 from extractor.record import Agency, DataType, Evidence, Organization, Record, Source, Victims
 from extractor.store import Store
 
@@ -58,15 +60,6 @@ def db(tmp_path_factory) -> Path:
             with store.transaction() as conn:
                 merge.add_report(conn, rec, f"Our own text about {rec.source.id}.", now)
     return path
-
-
-def cli(capsys, *args):
-    from extractor.cli import main
-
-    with pytest.raises(SystemExit) as exit_:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 def incident_id(db: Path, source_id: str) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from cliutil import cli  # noqa: E402  (tests/ is on sys.path, as for localserver)
+
 from extractor.record import Evidence, Organization, Record, Source
 from extractor.store import Store
 
@@ -38,15 +40,6 @@ def db(tmp_path):
         add_report(store, 3, incident=True, published="2024-03-15")
         add_report(store, 4, incident=True, published=None)  # no date: the fetch day (2024-06-01) counts
     return path
-
-
-def cli(capsys, *args):
-    from extractor.cli import main
-
-    with pytest.raises(SystemExit) as exit_:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 def ids(path_or_text) -> list[str]:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cliutil import cli  # noqa: E402  (tests/ is on sys.path, as for localserver)
+
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 
 from ingest_helpers import FIXTURE_DOCS, FIXTURE_INCIDENTS, StubExtractor, feeds_toml, install_site  # noqa: E402
@@ -56,15 +58,6 @@ def site():
     with LocalServer() as srv:
         install_site(srv)
         yield srv
-
-
-def cli(capsys, *args):
-    from pipelines.cli import main
-
-    with pytest.raises(SystemExit) as exit_:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 def test_prune_drops_old_non_incident_texts_and_keeps_what_identifies_them(tmp_path, site, capsys):

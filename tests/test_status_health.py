@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cliutil import cli  # noqa: E402  (tests/ is on sys.path, as for localserver)
+
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "ingest"))
 
 from ingest_helpers import FIXTURE_DOCS, StubExtractor, feeds_toml, install_site  # noqa: E402
@@ -28,15 +30,6 @@ def ingest(db, feeds_path):
     with Store(db) as store, Fetcher(LOCAL) as fetcher:
         return Ingestor(store, load_feed_list(feeds_path), fetcher, StubExtractor, log=lambda m: None,
                         force=True).run()
-
-
-def cli(capsys, *args):
-    from pipelines.cli import main
-
-    with pytest.raises(SystemExit) as exit_:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 def sql(db, statement, args=()):
