@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from functools import lru_cache
 
 from spacy.tokens import Doc
@@ -35,7 +34,7 @@ def weights() -> dict:
 
 
 BREACH_WINDOW = 150  # characters between a finding word and a breach word
-FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded", "obligation")
+FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded")
 
 
 def family_regex(lang: str, name: str):
@@ -62,10 +61,6 @@ class RelevanceComponent:
         self.singular = cue_regex(lang, "relevance", "singular_breach")
         self.percent = cue_regex(lang, "relevance", "percent", word_bounded=False)
         self.second_person = cue_regex(lang, "relevance", "second_person")
-        # "one of the largest privacy breaches", "l'une des pires fuites": one breach, ranked among others
-        one_of = load_json(lang, "relevance.json").get("one_of") if has_file(lang, "relevance.json") else None
-        self.one_of = (re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{p})" for p in one_of) + r")(?:\s{1,3}[\w’'-]{1,20}){0,3}\s{1,3}$",
-                                  re.IGNORECASE) if one_of else None)
 
     @staticmethod
     def _outside_names(doc: Doc, rx) -> int:
@@ -97,8 +92,7 @@ class RelevanceComponent:
         words = max(len(text.split()), 50) / 100.0
         strong = min(len(self.strong.findall(text)), 6)
         singular = min(len(self.singular.findall(text)), 8)
-        plural = min(sum(1 for m in self.plural.finditer(text)
-                         if self.one_of is None or not self.one_of.search(text, max(0, m.start() - 80), m.start())), 8)
+        plural = min(len(self.plural.findall(text)), 8)
         fam = {name: (len(rx.findall(text)) if rx is not None else 0) for name, rx in self.families.items()}
         return {
             "breach_event": 1.0 if strong + singular > 0 else 0.0,
@@ -128,9 +122,6 @@ class RelevanceComponent:
             # a regulator's or a court's finding next to the breach it is about
             "finding_on_breach": min(self._near_breach(text, self.families["finding"]), 4),
             "unfounded": min(fam["unfounded"], 2),
-            # what organizations must do about breaches in general (a law, regulations): no one breach
-            "obligation": min(self._outside_names(doc, self.families["obligation"]) / words, 5.0)
-            if self.families["obligation"] is not None else 0.0,
         }
 
     def __call__(self, doc: Doc) -> Doc:
