@@ -69,6 +69,15 @@ INCIDENT_COLUMNS = ("id", "organization", "acronym", "victims", "victims_qualifi
                     "last_seen", "report_count", "languages", "data_types", "agencies", "updated_at")
 
 
+def _conditions(f: Filters, clauses: dict, sql: str, args: list) -> tuple[str, list]:
+    """One SQL condition per filter of `clauses` that is set; the filter's value fills each of its `?`."""
+    for name, clause in clauses.items():
+        value = getattr(f, name)
+        if value is not None and value != "":
+            sql, args = sql + clause, args + [value] * clause.count("?")
+    return sql, args
+
+
 def _incident_where(f: Filters) -> tuple[str, list]:
     sql, args = " WHERE 1=1", []
     if f.since or f.until:
@@ -76,26 +85,17 @@ def _incident_where(f: Filters) -> tuple[str, list]:
                 f" JOIN documents d ON d.id = r.document_id WHERE ir.incident_id = v.id"
                 f" AND (? IS NULL OR {_DAY} >= ?) AND (? IS NULL OR {_DAY} <= ?))")
         args += [f.since, f.since, f.until, f.until]
-    if f.updated_since:
-        sql += " AND v.updated_at >= ?"
-        args.append(f.updated_since)
     if f.organization:
         clause, more = _org_clause("v.organization", "v.acronym", "json_extract(i.best_json, '$.organization.aliases')",
                                    f.organization)
         sql, args = sql + clause, args + more
-    if f.data_type:
-        sql += " AND v.id IN (SELECT incident_id FROM v_incident_data_types WHERE code = ?)"
-        args.append(f.data_type)
-    if f.agency:
-        sql += " AND v.id IN (SELECT incident_id FROM v_incident_agencies WHERE code = ?)"
-        args.append(f.agency)
-    if f.min_victims is not None:
-        sql += " AND v.victims >= ?"
-        args.append(f.min_victims)
-    if f.language:
-        sql += " AND EXISTS (SELECT 1 FROM json_each(v.language_codes) WHERE value = ?)"
-        args.append(f.language)
-    return sql, args
+    return _conditions(f, {
+        "updated_since": " AND v.updated_at >= ?",
+        "data_type": " AND v.id IN (SELECT incident_id FROM v_incident_data_types WHERE code = ?)",
+        "agency": " AND v.id IN (SELECT incident_id FROM v_incident_agencies WHERE code = ?)",
+        "min_victims": " AND v.victims >= ?",
+        "language": " AND EXISTS (SELECT 1 FROM json_each(v.language_codes) WHERE value = ?)",
+    }, sql, args)
 
 
 def incident_rows(conn: sqlite3.Connection, f: Filters) -> list[dict]:
@@ -130,32 +130,21 @@ RECORD_COLUMNS = ("source_id", "incident_id", "is_incident", "published", "langu
 
 def _record_where(f: Filters, all_documents: bool) -> tuple[str, list]:
     sql, args = " WHERE (? = 1 OR r.is_incident = 1)", [1 if all_documents else 0]
-    if f.since:
-        sql += f" AND {_DAY} >= ?"
-        args.append(f.since)
-    if f.until:
-        sql += f" AND {_DAY} <= ?"
-        args.append(f.until)
-    if f.updated_since:
-        sql += " AND r.created_at >= ?"
-        args.append(f.updated_since)
     if f.organization:
         clause, more = _org_clause("json_extract(r.record_json, '$.organization.name')",
                                    "json_extract(r.record_json, '$.organization.acronym')",
                                    "json_extract(r.record_json, '$.organization.aliases')", f.organization)
         sql, args = sql + clause, args + more
-    for key, value in (("data_types", f.data_type), ("agencies", f.agency)):
-        if value:
-            sql += (f" AND EXISTS (SELECT 1 FROM json_each(r.record_json, '$.{key}') c"
-                    f" WHERE json_extract(c.value, '$.code') = ?)")
-            args.append(value)
-    if f.min_victims is not None:
-        sql += " AND json_extract(r.record_json, '$.victims.count') >= ?"
-        args.append(f.min_victims)
-    if f.language:
-        sql += " AND COALESCE(json_extract(r.record_json, '$.source.language'), d.language) = ?"
-        args.append(f.language)
-    return sql, args
+    code_in = " AND EXISTS (SELECT 1 FROM json_each(r.record_json, '$.{}') c WHERE json_extract(c.value, '$.code') = ?)"
+    return _conditions(f, {
+        "since": f" AND {_DAY} >= ?",
+        "until": f" AND {_DAY} <= ?",
+        "updated_since": " AND r.created_at >= ?",
+        "data_type": code_in.format("data_types"),
+        "agency": code_in.format("agencies"),
+        "min_victims": " AND json_extract(r.record_json, '$.victims.count') >= ?",
+        "language": " AND COALESCE(json_extract(r.record_json, '$.source.language'), d.language) = ?",
+    }, sql, args)
 
 
 def record_rows(conn: sqlite3.Connection, f: Filters, all_documents: bool = False) -> Iterator[tuple[str, dict]]:
