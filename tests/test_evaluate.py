@@ -417,20 +417,12 @@ def test_report_table_prints_one_column_per_corpus_and_language(tmp_path):
 # `incidents eval` end to end, with the real extractor
 # --------------------------------------------------------------------------------------------
 
-try:
-    import extractor.pipeline  # noqa: F401
-    HAS_PIPELINE = True
-except ImportError:
-    HAS_PIPELINE = False
-
-
 def run_cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-c", "from extractor.cli import main; main()", "eval", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_PIPELINE, reason="extractor.pipeline cannot be imported yet")
 def test_cli_eval_end_to_end(tmp_path):
     docs = [
         gold_doc("fr1", text=FR_TEXT, language="fr", organization="Coopérative des Érables", victim_count=1200,
