@@ -100,7 +100,7 @@ def rep_from_record(rid: int, source_id: Optional[str], rec: dict, doc: Optional
     return Rep(
         rid=rid, source_id=source_id or src.get("id") or str(rid), rec=rec, published=published,
         incident=dv("incident"), discovered=dv("discovered"), count=count if isinstance(count, int) and count > 0 else None,
-        kind=kind, keys=org_keys(rec.get("organization")),
+        kind=kind, keys=org_keys(rec.get("organization"), (doc.get("text") or "")[:S("era_text_chars")]),
         follow_up=kind == "regulator" or is_follow_up(doc.get("title") or src.get("title"), doc.get("text")),
         codes=frozenset(d["code"] for d in rec.get("data_types") or [] if d.get("code") and d["code"] != UNSPECIFIED),
         agencies=frozenset(a["code"] for a in rec.get("agencies") or [] if a.get("code")), doc=doc,
@@ -208,9 +208,13 @@ def distinct_bodies(a: Rep, b: Rep) -> bool:
 
 
 def key_kind(a: Rep, b: Rep) -> Optional[str]:
-    """Which kind of organization key two reports share: primary, weak, name_alias, alias, alias_weak, acronym."""
+    """Which kind of organization key two reports share: primary, weak, name_alias, alias, alias_weak, acronym,
+    generic, parent (only a name that one of the texts calls a parent company)."""
     ka, kb = a.all_keys, b.all_keys
     shared = {k for k in ka & kb if k[:2] not in ("d:", "g:", "h:")}
+    if shared and shared <= (a.keys.parents | b.keys.parents):
+        return "parent"  # only the name of a parent company one of the texts names as such (a brand's owner)
+    shared -= a.keys.parents | b.keys.parents
     if not shared:
         cross = any(k.startswith("a:") and "d:" + k[2:] in kb for k in ka)
         cross = cross or any(k.startswith("a:") and "d:" + k[2:] in ka for k in kb)
@@ -304,6 +308,8 @@ def link_score(a: Rep, b: Rep) -> float:
             return 0.0  # nothing but an alias on both sides (a parent, a supplier): clear evidence needed
         if kind == "generic" and ev < S("generic_min_evidence"):
             return 0.0  # a generic name (the CISSS, a ministry and its government): the evidence must say so
+        if kind == "parent" and ev < S("parent_min_evidence"):
+            return 0.0  # a parent company's name shared by two of its subsidiaries' breaches: clear evidence needed
         score = ks + ev
         return score if score >= S("link_threshold") else 0.0
     # No shared key (an organization unknown, generic, or named differently): the evidence alone must be strong.
@@ -312,7 +318,8 @@ def link_score(a: Rep, b: Rep) -> float:
     if not undated and _days(a.published, b.published) > S("keyless_days"):
         return 0.0
     need = S("undated_keyless_threshold") if undated else S("keyless_threshold")
-    distinct = bool(set(a.primary) - a.keys.weak) and bool(set(b.primary) - b.keys.weak)
+    distinct = (bool(set(a.primary) - a.keys.weak - a.keys.parents)
+                and bool(set(b.primary) - b.keys.weak - b.keys.parents))  # a parent's name is not the breached one
     score = ev - (S("keyless_distinct_penalty") if distinct else 0.0)
     if cos is not None and cos >= S("fallback_cosine") and not (a.count and b.count and a.count != b.count):
         score = max(score, need)

@@ -55,6 +55,8 @@ class Words:
     renderings: dict           # language -> {concept: its words in that language}
     follow_up: tuple = ()      # token tuples of the words of a legal or regulatory follow-up (a ruling, a class action)
     parents: dict = field(default_factory=dict)  # concept -> the concepts of the bodies it is part of (ministry -> government)
+    child_follows: tuple = ()  # token tuples after which a text names a subsidiary (parent company of, societe mere de)
+    parent_follows: tuple = ()  # token tuples after which a text names a parent company (subsidiary of, filiale de)
 
 
 def _resource_root():
@@ -81,6 +83,7 @@ def _tokens(s: str) -> list[str]:
 def words() -> Words:
     root = _resource_root()
     arts, conns, gen, trail, follow = set(), set(), set(), set(), set()
+    child_cues, parent_cues = set(), set()
     suffixes: set[tuple] = set()
     lexicon: dict[tuple, str] = {}
     lang_of: dict[tuple, set] = {}
@@ -93,6 +96,9 @@ def words() -> Words:
         gen.update(t for w in d.get("generic", []) for t in _tokens(w))
         trail.update(d.get("trailing", []))
         follow.update(tuple(_tokens(w)) for w in d.get("follow_up", []) if _tokens(w))
+        rel = d.get("parent_company", {})
+        child_cues.update(tuple(_tokens(w)) for w in rel.get("child_follows", []) if _tokens(w))
+        parent_cues.update(tuple(_tokens(w)) for w in rel.get("parent_follows", []) if _tokens(w))
         suffixes.update(tuple(_tokens(s)) for s in d.get("legal_suffixes", []) if _tokens(s))
         rend = renderings.setdefault(lang, {})
         if d.get("concepts_are_words"):
@@ -112,7 +118,8 @@ def words() -> Words:
     return Words(frozenset(arts), frozenset(conns), tuple(sorted(suffixes, key=len, reverse=True)),
                  frozenset(gen), frozenset(trail), frozenset(places), lexicon, lang_of,
                  max((len(k) for k in lexicon), default=1), renderings,
-                 tuple(sorted(follow, key=len, reverse=True)), dict(shared.get("parents", {})))
+                 tuple(sorted(follow, key=len, reverse=True)), dict(shared.get("parents", {})),
+                 tuple(sorted(child_cues, key=len, reverse=True)), tuple(sorted(parent_cues, key=len, reverse=True)))
 
 
 def fold(name: Optional[str]) -> str:
@@ -307,13 +314,18 @@ class OrgKeys:
     aliases: list[str] = field(default_factory=list)   # from the aliases only
     weak: set[str] = field(default_factory=set)        # keys of generic words and places only
     generic: list[str] = field(default_factory=list)   # g: and h: keys (generic_keys), of every name and alias
+    parents: set[str] = field(default_factory=set)     # keys of a name the text calls a parent company (company_relations)
 
     def all(self) -> set[str]:
         return set(self.primary) | set(self.aliases) | set(self.generic)
 
 
-def org_keys(org: Optional[dict]) -> OrgKeys:
-    """The keys of a record's ``organization`` (name, acronym, aliases), gazetteer first."""
+def org_keys(org: Optional[dict], text: Optional[str] = None) -> OrgKeys:
+    """The keys of a record's ``organization`` (name, acronym, aliases), gazetteer first; with the report's text,
+    the parent companies and subsidiaries it names among them (`company_relations`): a parent's keys are marked
+    (``parents``: a parent's name is no proof of one breach), and a subsidiary the text names as the child of
+    another of the record's names becomes a primary key (the record is about the subsidiary) unless the record's
+    own name is that parent."""
     out = OrgKeys()
     if not org or not org.get("name"):
         return out
@@ -340,6 +352,7 @@ def org_keys(org: Optional[dict]) -> OrgKeys:
     strong: set[str] = set()
     heads: list[str] = []
     named: list[str] = []
+    per: list[list[str]] = []   # the keys of each resolved name, in order
     for s, f, ids, is_primary, as_acr in resolved:
         target = out.primary if is_primary else out.aliases
         ids = ids - excluded
@@ -354,6 +367,7 @@ def org_keys(org: Optional[dict]) -> OrgKeys:
             keys, weak = keys_of_name(s, acronym=as_acr)
             out.weak |= weak
             strong.update(k for k in keys if k not in weak)
+        per.append(list(keys))
         for k in keys:
             if k not in target:
                 target.append(k)
@@ -362,11 +376,98 @@ def org_keys(org: Optional[dict]) -> OrgKeys:
             heads += h
             if is_primary:
                 named += g
+    if text and len(resolved) > 0:
+        children, parents = company_relations([r[0] for r in resolved], text)
+        own_is_parent = any(resolved[i][3] and not resolved[i][4] for i in parents)
+        promoted = [] if own_is_parent else [k for i in sorted(children) for k in per[i]]
+        for k in promoted:
+            if k not in out.primary:
+                out.primary.append(k)
+        out.parents = {k for i in parents for k in per[i]} - set(promoted)
     # a g: key only when the organization is known by a generic name alone (an alias "Centre" is no such name)
     out.generic = sorted(set(heads) | (set(named) if not out.primary else set()))
     out.aliases = [k for k in out.aliases if k not in out.primary]
     out.weak -= strong
     return out
+
+
+# -- parent companies named in the text -------------------------------------------------------------------
+RELATION_GAP = 3   # tokens allowed between a cue and a name before it, or after it (an article, a copula, "groupe")
+
+
+def _core(name: str) -> tuple:
+    """A name's words as a text writes them: leading articles and trailing legal suffixes dropped."""
+    w = words()
+    toks = _tokens(name)
+    while toks and toks[0] in w.articles:
+        toks.pop(0)
+    changed = True
+    while changed and len(toks) > 1:
+        changed = False
+        for suf in w.suffixes:
+            if len(toks) > len(suf) and tuple(toks[-len(suf):]) == suf:
+                toks, changed = toks[: -len(suf)], True
+                break
+    return tuple(toks)
+
+
+def company_relations(names: list[str], text: str) -> tuple[set[int], set[int]]:
+    """(children, parents): the indices of `names` that the text calls a subsidiary and a parent company.
+
+    A name after a ``child_follows`` cue (*parent company of X*, *la société mère de X*) is a child, and the name
+    just before the cue (*Empire Co. - parent company of X*, *Telus, la société mère de X*) or right after the
+    child (*the parent company of X, Empire Company Ltd.*) its parent; a name after a ``parent_follows`` cue
+    (*a subsidiary of Y*, *filiale du groupe Y*, *owned by Y*) is a parent, and the name just before the cue its
+    child. The cues are data (``parent_company`` in resources/<lang>/names.json). A name both child and parent
+    counts as neither."""
+    w = words()
+    if not text or not names or not (w.child_follows or w.parent_follows):
+        return set(), set()
+    toks = _tokens(text)
+    cores = [c if len(" ".join(c)) >= MIN_KEY_CHARS else () for c in (_core(n) for n in names)]
+    first: dict[str, list[int]] = {}
+    for i, c in enumerate(cores):
+        if c:
+            first.setdefault(c[0], []).append(i)
+
+    def after(pos: int, gap: int) -> set[tuple[int, int]]:
+        """The shortest names starting at the first position within `gap` tokens from pos (a name glued to the
+        next one, *Sobeys, Empire Company Ltd*, is not the one named there): {(index, end)}."""
+        for p in range(pos, min(pos + gap + 1, len(toks))):
+            found = [(len(cores[i]), i) for i in first.get(toks[p], ()) if tuple(toks[p:p + len(cores[i])]) == cores[i]]
+            if found:
+                n = min(found)[0]
+                return {(i, p + n) for k, i in found if k == n}
+        return set()
+
+    def before(pos: int) -> set[int]:
+        """The names that end nearest before pos, within RELATION_GAP tokens."""
+        for end in range(pos, max(pos - RELATION_GAP, 0) - 1, -1):
+            found = {i for i, c in enumerate(cores) if c and end >= len(c) and tuple(toks[end - len(c):end]) == c}
+            if found:
+                return found
+        return set()
+
+    children: set[int] = set()
+    parents: set[int] = set()
+    for cues, child_side in ((w.child_follows, True), (w.parent_follows, False)):
+        starts: dict[str, list[tuple]] = {}
+        for cue in cues:
+            starts.setdefault(cue[0], []).append(cue)
+        for p, t in enumerate(toks):
+            for cue in starts.get(t, ()):
+                if tuple(toks[p:p + len(cue)]) != cue:
+                    continue
+                named = after(p + len(cue), RELATION_GAP - 1)
+                if child_side:
+                    children |= {i for i, _ in named}
+                    parents |= before(p)
+                    parents |= {j for _, e in named for j, _ in after(e, 0)} - {i for i, _ in named}
+                else:
+                    parents |= {i for i, _ in named}
+                    children |= before(p)
+    both = children & parents
+    return children - both, parents - both
 
 
 def lookup_keys(keys: Iterable[str]) -> set[str]:

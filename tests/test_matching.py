@@ -9,7 +9,7 @@ are those of names, dates, counts, data types and agencies alone).
 from __future__ import annotations
 
 from extractor import clustering, matching
-from extractor.names import generic_keys, lookup_keys, org_keys
+from extractor.names import company_relations, generic_keys, lookup_keys, org_keys
 
 
 def rep(i, published, org, *, aliases=(), acronym=None, kind="news", count=None, codes=(), agencies=(),
@@ -143,6 +143,60 @@ def test_an_undated_report_named_for_the_parent_joins_the_subsidiarys_breach_its
     # without that evidence an undated report with no shared key links to nothing
     bare = rep(4, None, "Norcom", codes=["medical"])
     assert matching.link_score(subsidiary, bare) == 0.0
+
+
+# -- parent companies named in the text -------------------------------------------------------------------------
+def test_company_relations_read_the_parent_and_the_subsidiary_in_either_language():
+    en = "Harbour Holdings, the parent company of Brimart, said letters went out. Pinecrest is owned by Harbour Holdings."
+    assert company_relations(["Brimart", "Harbour Holdings", "Pinecrest"], en) == ({0, 2}, {1})
+    fr = "Vireo est une filiale de Norcom. Un porte-parole de Norcom, la société mère de Vireo, a confirmé le vol."
+    assert company_relations(["Vireo", "Norcom"], fr) == ({0}, {1})
+    # the child first, its parent right after it; a name glued to both (an extraction of two names) is neither
+    glued = "A statement from the parent company of Brimart, Harbour Holdings Inc., said the systems were back."
+    assert company_relations(["Brimart, Harbour Holdings Inc", "Brimart", "Harbour Holdings Inc"], glued) == ({1}, {2})
+    assert company_relations(["Brimart", "Harbour Holdings"], "Brimart and Harbour Holdings were hacked.") == (set(), set())
+
+
+def test_a_subsidiary_named_with_its_parent_is_the_key_of_both_reports_en():
+    letters = rep(1, None, "Brimart and Pineway", aliases=["Brimart", "Pineway", "Harbour Holdings"],
+                  incident="2023-03-04",
+                  text="Harbour Holdings, the parent company of Brimart, says customers of its pharmacies are "
+                       "receiving letters about the March 4, 2023 intrusion.")
+    watchdog = rep(2, "2023-03-10", "Brimart, Harbour Holdings Inc", aliases=["Brimart", "Harbour Holdings Inc"],
+                   agencies=["OPC"],
+                   text="Two privacy commissioners were notified. On Monday the parent company of Brimart, "
+                        "Harbour Holdings Inc., said its pharmacies could not fill prescriptions.")
+    assert "n:brimart" in letters.primary and "n:brimart" in watchdog.primary
+    assert "n:harbour holdings" in letters.keys.parents
+    assert matching.key_kind(letters, watchdog) == "primary" and matching.link_score(letters, watchdog) > 0
+    # the same records without their texts share aliases only, and the evidence is too thin for that
+    bare = [rep(i, p, n, aliases=a, incident=inc) for i, p, n, a, inc in (
+        (3, None, letters.rec["organization"]["name"], letters.rec["organization"]["aliases"], "2023-03-04"),
+        (4, "2023-03-10", watchdog.rec["organization"]["name"], watchdog.rec["organization"]["aliases"], None))]
+    assert matching.key_kind(*bare) == "alias" and matching.link_score(*bare) == 0.0
+
+
+def test_a_parent_companys_name_alone_does_not_glue_two_breaches_fr():
+    vireo = rep(1, None, "Vireo", aliases=["Norcom"], codes=["account_metadata", "phone"], agencies=["OPC"],
+                text="Vireo est une filiale de Norcom. Un porte-parole de Norcom, la société mère de Vireo, confirme "
+                     "le vol des numéros de compte de ses abonnés.")
+    clinic = rep(2, None, "Norcom", codes=["medical", "address", "phone"], agencies=["OPC", "RCMP"],
+                 text="L'une des filiales du groupe Norcom, la clinique Santéo, a payé une rançon après le vol de "
+                      "dossiers médicaux de ses patients.")
+    norcom = rep(3, "2023-05-15", "Norcom", codes=["credentials"],
+                 text="Norcom confirme que des identifiants volés ont permis de consulter des comptes de clients.")
+    assert "n:norcom" in vireo.keys.parents and "n:norcom" in clinic.keys.parents
+    for a, b in ((vireo, clinic), (vireo, norcom), (clinic, norcom)):
+        assert matching.key_kind(a, b) == "parent"
+        assert matching.link_score(a, b) == 0.0
+    # without the texts, one report's name is the other's alias: the name alone used to link them
+    assert matching.key_kind(rep(4, None, "Vireo", aliases=["Norcom"]), rep(5, None, "Norcom")) == "name_alias"
+    # a parent's name is not the breached organization's: no penalty against the subsidiary's own report
+    santeo = rep(6, "2020-09-30", "Clinique Santéo inc", codes=["medical", "address", "phone"], agencies=["OPC", "RCMP"])
+    assert matching.key_kind(clinic, santeo) is None
+    no_penalty = matching.S("link_threshold") + matching.evidence(clinic, santeo) - matching.S("undated_keyless_threshold")
+    assert abs(matching.link_score(clinic, santeo) - no_penalty) < 1e-9
+    assert groups([vireo, clinic, norcom, santeo]) == [["r1"], ["r2", "r6"], ["r3"]]
 
 
 # -- link groups ----------------------------------------------------------------------------------------------
