@@ -62,6 +62,8 @@ class Rep:
     years: frozenset = frozenset()       # years the text mentions (the era of an undated report)
     follow_up: bool = False              # a regulator's report, or a lead with the words of a ruling or a lawsuit
     doc: dict = field(default_factory=dict)
+    words: str = " "                     # the text's words, folded, space-delimited (for `mentions`)
+    names: tuple = ()                    # the record's own name (and acronym) as the text writes it, folded
     vec: Optional[np.ndarray] = None
     manual_group: Optional[str] = None   # the incident id of a manual decision, else None
     attached_at: Optional[str] = None
@@ -95,17 +97,41 @@ def rep_from_record(rid: int, source_id: Optional[str], rec: dict, doc: Optional
         return day(v.get("date")) if isinstance(v, dict) else None
 
     published = day(src.get("published")) or day(doc.get("published")) or dv("disclosed")
+    org = rec.get("organization") or {}
+    text = (doc.get("text") or "")[:S("era_text_chars")]
     count = (rec.get("victims") or {}).get("count")
     kind = src.get("kind") or doc.get("kind") or "other"
     return Rep(
         rid=rid, source_id=source_id or src.get("id") or str(rid), rec=rec, published=published,
         incident=dv("incident"), discovered=dv("discovered"), count=count if isinstance(count, int) and count > 0 else None,
-        kind=kind, keys=org_keys(rec.get("organization"), (doc.get("text") or "")[:S("era_text_chars")]),
+        kind=kind, keys=org_keys(rec.get("organization"), text),
+        words=" " + " ".join(_tokens(text)) + " ", names=_own_names(org),
         follow_up=kind == "regulator" or is_follow_up(doc.get("title") or src.get("title"), doc.get("text")),
         codes=frozenset(d["code"] for d in rec.get("data_types") or [] if d.get("code") and d["code"] != UNSPECIFIED),
         agencies=frozenset(a["code"] for a in rec.get("agencies") or [] if a.get("code")), doc=doc,
         years=frozenset(int(y) for y in _YEAR.findall((doc.get("text") or "")[:S("era_text_chars")])),
     )
+
+
+def _own_names(org: dict) -> tuple:
+    """The record's name and acronym as a text writes them (folded words), when distinctive enough to be looked
+    for in another report's text: a name key of its own (not generic words or places only), and at least
+    mention_min_chars letters."""
+    from .names import _core, content_tokens, kind
+
+    out = []
+    for s in (org.get("name"), org.get("acronym")):
+        if not isinstance(s, str) or not s.strip():
+            continue
+        core = _core(s)
+        if len("".join(core)) >= S("mention_min_chars") and kind(content_tokens(" ".join(core))) != "none":
+            out.append(" ".join(core))
+    return tuple(sorted(set(out)))
+
+
+def mentions(a: Rep, b: Rep) -> bool:
+    """The text of b names a's organization (by a's own name or acronym)."""
+    return any(f" {n} " in b.words for n in a.names)
 
 
 def is_follow_up(title: Optional[str], text: Optional[str]) -> bool:
@@ -209,7 +235,8 @@ def distinct_bodies(a: Rep, b: Rep) -> bool:
 
 def key_kind(a: Rep, b: Rep) -> Optional[str]:
     """Which kind of organization key two reports share: primary, weak, name_alias, alias, alias_weak, acronym,
-    generic, parent (only a name that one of the texts calls a parent company)."""
+    generic, parent (only a name that one of the texts calls a parent company), mention (no shared key, but each
+    text names the other report's organization)."""
     ka, kb = a.all_keys, b.all_keys
     shared = {k for k in ka & kb if k[:2] not in ("d:", "g:", "h:")}
     if shared and shared <= (a.keys.parents | b.keys.parents):
@@ -222,7 +249,11 @@ def key_kind(a: Rep, b: Rep) -> Optional[str]:
             return "acronym"
         generic = any(k.startswith("g:") and (k in kb or "h:" + k[2:] in kb) for k in ka)
         generic = generic or any(k.startswith("g:") and "h:" + k[2:] in ka for k in kb)
-        return "generic" if generic else None
+        if generic:
+            return "generic"
+        # two organizations of one incident, each report naming the other's (a health authority and its e-health
+        # agency, a company and its supplier): no shared key, but each text names the other's organization
+        return "mention" if mentions(a, b) and mentions(b, a) else None
     primary = shared & set(a.primary) & set(b.primary)
     weak = a.keys.weak | b.keys.weak
     if primary:
@@ -308,6 +339,8 @@ def link_score(a: Rep, b: Rep) -> float:
             return 0.0  # nothing but an alias on both sides (a parent, a supplier): clear evidence needed
         if kind == "generic" and ev < S("generic_min_evidence"):
             return 0.0  # a generic name (the CISSS, a ministry and its government): the evidence must say so
+        if kind == "mention" and ev < S("mention_min_evidence"):
+            return 0.0  # two organizations named in both texts: the texts, dates and counts must agree too
         if kind == "parent" and ev < S("parent_min_evidence"):
             return 0.0  # a parent company's name shared by two of its subsidiaries' breaches: clear evidence needed
         score = ks + ev

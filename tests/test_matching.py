@@ -199,6 +199,41 @@ def test_a_parent_companys_name_alone_does_not_glue_two_breaches_fr():
     assert groups([vireo, clinic, norcom, santeo]) == [["r1"], ["r2", "r6"], ["r3"]]
 
 
+# -- two organizations of one incident, each text naming the other --------------------------------------------
+def test_two_organizations_each_named_in_the_others_report_link_on_evidence_en():
+    authority = rep(1, "2021-01-08", "Prairie Health Authority", codes=["medical"], agencies=["REGULATOR_OTHER"],
+                    text="The commissioner says Northgate eHealth is responsible for the health records taken in the "
+                         "ransomware attack.")
+    agency = rep(2, "2021-01-08", "Northgate eHealth", codes=["medical"], agencies=["REGULATOR_OTHER"],
+                 text="Northgate eHealth, the Prairie Health Authority and the ministry were the victims of a "
+                      "ransomware attack on shared file servers.")
+    assert matching.mentions(authority, agency) and matching.mentions(agency, authority)
+    assert matching.key_kind(authority, agency) == "mention"
+    assert matching.link_score(authority, agency) > 0
+    # one way only (the agency's own report names no one else): no key
+    alone = rep(3, "2021-01-09", "Northgate eHealth", codes=["medical"], text="Ransomware hits the e-health agency.")
+    assert matching.key_kind(authority, alone) is None and matching.link_score(authority, alone) == 0.0
+    # both named, but the evidence disagrees (another year, other data): no link
+    older = rep(4, "2019-06-01", "Northgate eHealth", codes=["financial_other"],
+                text="Northgate eHealth and the Prairie Health Authority sign a new contract.")
+    assert matching.key_kind(authority, older) == "mention" and matching.link_score(authority, older) == 0.0
+
+
+def test_a_school_board_and_its_supplier_each_named_in_the_others_report_fr():
+    board = rep(1, "2024-03-05", "Centre de services scolaire des Trois-Lacs", codes=["name", "date_of_birth"],
+                agencies=["CAI"], text="Le Centre de services scolaire des Trois-Lacs confirme que son fournisseur "
+                                       "Logiciels Arpège a subi un rançongiciel.")
+    supplier = rep(2, "2024-03-06", "Logiciels Arpège", codes=["name", "date_of_birth"], agencies=["CAI"],
+                   text="Logiciels Arpège avise ses clients, dont le Centre de services scolaire des Trois-Lacs, "
+                        "d'une intrusion dans ses serveurs.")
+    assert matching.key_kind(board, supplier) == "mention"
+    assert groups([board, supplier]) == [["r1", "r2"]]
+    # a name too short to be looked for in a text (mention_min_chars) is never a mention
+    short = rep(3, "2024-03-06", "Arp", codes=["name", "date_of_birth"], agencies=["CAI"],
+                text="Arp avise le Centre de services scolaire des Trois-Lacs.")
+    assert short.names == () and matching.key_kind(board, short) is None
+
+
 # -- link groups ----------------------------------------------------------------------------------------------
 def test_link_groups_join_linked_reports_and_manual_groups_only():
     assert clustering._link_groups(5, [(0, 2), (3, 4)], [None, None, None, None, None]) == [[0, 2], [1], [3, 4]]
