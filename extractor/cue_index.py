@@ -131,3 +131,69 @@ def doc_low(doc, text: str) -> str:
     if low is None:
         low = doc.user_data["cue_index.low"] = screen_text(text)
     return low
+
+
+def split_alternatives(body: str) -> list[str]:
+    """The top-level alternatives of a regex `body` ("a|(?:b|c)|[|]" -> ["a", "(?:b|c)", "[|]"])."""
+    out, depth, start, i, n = [], 0, 0, 0, len(body)
+    while i < n:
+        ch = body[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # a character class: "]" right after "[" or "[^" is a member, escapes skip
+            i += 1
+            if i < n and body[i] == "^":
+                i += 1
+            if i < n and body[i] == "]":
+                i += 1
+            while i < n and body[i] != "]":
+                i += 2 if body[i] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(body[start:i])
+            start = i + 1
+        i += 1
+    out.append(body[start:])
+    return out
+
+
+class AlternationIndex:
+    """A compiled ``head(?:alt0|alt1|...)tail`` regex whose `finditer(text, low)` runs only the
+    alternatives whose literals occur in `low`, in their order: the same matches, groups and group
+    names as the whole regex (an alternative that cannot match anywhere changes no match attempt).
+    The reduced regexes are compiled once per set of alternatives."""
+
+    def __init__(self, rx: re.Pattern, head: str, tail: str):
+        p = rx.pattern
+        if not (p.startswith(head + "(?:") and p.endswith(")" + tail)):
+            raise ValueError("not a head(?:...)tail alternation")
+        body = p[len(head) + 3: len(p) - len(tail) - 1]
+        self.alts = split_alternatives(body)
+        if "|".join(self.alts) != body:  # pragma: no cover - split_alternatives keeps every character
+            raise ValueError("alternatives do not rebuild the pattern")
+        self.rx, self.head, self.tail, self.flags = rx, head, tail, rx.flags
+        self.index = CueIndex((k, alt, rx.flags) for k, alt in enumerate(self.alts))
+        self._reduced: dict[tuple, re.Pattern] = {}
+
+    def regex_for(self, low: str) -> re.Pattern | None:
+        """The regex of the alternatives that may match `low` (None when none can)."""
+        keys = tuple(sorted(self.index.candidates(low)))
+        if not keys:
+            return None
+        if len(keys) == len(self.alts):
+            return self.rx
+        rx = self._reduced.get(keys)
+        if rx is None:
+            if len(self._reduced) > 4096:
+                self._reduced.clear()
+            pattern = self.head + "(?:" + "|".join(self.alts[k] for k in keys) + ")" + self.tail
+            rx = self._reduced[keys] = re.compile(pattern, self.flags)
+        return rx
+
+    def finditer(self, text: str, low: str):
+        rx = self.regex_for(low)
+        return iter(()) if rx is None else rx.finditer(text)

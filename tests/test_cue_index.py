@@ -58,3 +58,39 @@ def test_data_type_rows_screened_match_exactly_as_all_rows(lang):
     for text in texts:
         assert _matches(text, rules.row_regexes, rules.row_index) == _matches(text, rules.row_regexes)
     assert len(rules.row_index.always) < 0.1 * len(rules.row_regexes)  # the screen skips most rows
+
+
+def test_split_alternatives_keeps_groups_classes_and_escapes_whole():
+    from extractor.cue_index import split_alternatives
+
+    assert split_alternatives(r"a|(?:b|c)|[|(]|\||x") == ["a", "(?:b|c)", "[|(]", r"\|", "x"]
+    assert split_alternatives(r"[]|]|[^]|]") == ["[]|]", "[^]|]"]
+
+
+def test_alternation_index_runs_only_the_alternatives_that_can_match():
+    from extractor.cue_index import AlternationIndex
+
+    rx = re.compile(r"(?<!\w)(?:(?P<g0>commission\s+d'accès)|(?P<g1>commission)|(?P<g2>CAI))(?!\w)", re.IGNORECASE)
+    index = AlternationIndex(rx, r"(?<!\w)", r"(?!\w)")
+    assert index.regex_for(screen_text("Rien à signaler")) is None
+    reduced = index.regex_for(screen_text("La Commission a reçu un avis"))
+    # g0's literal is its longest run ("commission"): it may match and still runs; "cai" does not occur
+    assert reduced.pattern.count("(?P<") == 2 and "CAI" not in reduced.pattern
+    text = "La Commission d'accès et la CAI, puis la commission."
+    assert [m.span() for m in index.finditer(text, screen_text(text))] == [m.span() for m in rx.finditer(text)]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_agency_names_screened_match_exactly_as_the_whole_gazetteer(lang):
+    from extractor.components._util import iter_labelled
+    from extractor.components.agency_mentions import _for_text, rules_for
+
+    r = rules_for(lang)
+    texts = _texts()[lang]
+    for text in texts:
+        low = screen_text(text)
+        assert list(iter_labelled(text, _for_text(r.screened, low), r.labels)) == \
+            list(iter_labelled(text, (r.sens, r.insens), r.labels))
+        assert list(iter_labelled(text, _for_text(r.pattern_screened, low), r.pattern_labels)) == \
+            list(iter_labelled(text, r.pattern_res, r.pattern_labels))
+    assert sum(len(x.index.always) for x in r.screened) < 0.2 * len(r.labels)  # the screen skips most names

@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
+from ..cue_index import doc_low
 from ..resources import ROOT
 from ._util import clause_bounds, doc_text, register, sentence_bounds
 from .agency_mentions import Mention, gazetteer, names_of, rules_for
@@ -248,7 +249,7 @@ class AgenciesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         text, r = doc_text(doc), self.rules
-        ments = r.mentions(text, doc._.meta)
+        ments = r.mentions(text, doc._.meta, doc_low(doc, text))
         cands = self.features(doc, ments)
         doc._.agency_candidates = [{"code": m.code, "role": role, "start": m.start, "end": m.end, "kind": m.kind,
                                     "features": f} for m, role, f in cands]

@@ -18,10 +18,22 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..cue_index import AlternationIndex, screen_text
 from ..resources import LANGUAGES, ROOT, alternation, cue_regex, load_json
 from ._util import iter_labelled, split_patterns
 
 MAX_MENTIONS = 200  # mentions scored per document (a hostile text of 50,000 "police" stays linear)
+_WRAP = (r"(?<![\w])(?=\w)", r"(?![\w])")  # split_patterns' head and tail around its alternation
+
+
+def _screened(rx):
+    """The name regex as an AlternationIndex (only the names whose literals occur run), or the regex itself."""
+    if rx is None:
+        return None
+    try:
+        return AlternationIndex(rx, *_WRAP)
+    except ValueError:  # another shape of regex: run it whole
+        return rx
 
 
 @lru_cache(maxsize=None)
@@ -74,6 +86,9 @@ class AgencyRules:
         # regex patterns apart from the names, so that a name always beats a pattern at the same place
         p_sens, p_insens, self.pattern_labels = split_patterns(patterns)
         self.pattern_res = (p_sens, p_insens)
+        # the same regexes screened: one automaton pass over the text picks the names that can match
+        self.screened = tuple(_screened(rx) for rx in (self.sens, self.insens))
+        self.pattern_screened = tuple(_screened(rx) for rx in self.pattern_res)
         # "les commissaires ... de l'Ontario et de l'Alberta": one title, two authorities
         self.jurisdiction, self.city = {}, {}
         for row in gazetteer():
@@ -205,10 +220,13 @@ class AgencyRules:
             found[j].start() <= x[0] and x[1] <= found[j].end() for j in named)]
         return kept + [(m.start(), m.end(), force) for j, m in enumerate(found) if j not in named]
 
-    def mentions(self, text: str, meta: dict | None) -> list[Mention]:
-        """Every mention of an authority in `text`, in order (at most MAX_MENTIONS)."""
+    def mentions(self, text: str, meta: dict | None, low: str | None = None) -> list[Mention]:
+        """Every mention of an authority in `text`, in order (at most MAX_MENTIONS). `low`: the text's
+        ``cue_index.screen_text``, when the caller has it."""
         r = self
-        hits = list(iter_labelled(text, (r.sens, r.insens), r.labels)) + list(iter_labelled(text, r.pattern_res, r.pattern_labels))
+        low = screen_text(text) if low is None else low
+        hits = list(iter_labelled(text, _for_text(r.screened, low), r.labels)) \
+            + list(iter_labelled(text, _for_text(r.pattern_screened, low), r.pattern_labels))
         for s, e, label in list(hits):
             if label in r.jurisdiction.values():
                 m = r.conjoined.match(text, e)
@@ -272,6 +290,11 @@ class AgencyRules:
                 out.append(Mention("POLICE_OTHER", m.start(), m.end(), "implicit"))
         out.sort(key=lambda x: x.start)
         return out[:MAX_MENTIONS]
+
+
+def _for_text(screened, low: str) -> list:
+    """The regexes to run on a text: each screened one reduced to the names that may match it."""
+    return [x.regex_for(low) if isinstance(x, AlternationIndex) else x for x in screened]
 
 
 @lru_cache(maxsize=None)
