@@ -285,6 +285,8 @@ def evidence(a: Rep, b: Rep) -> float:
             score -= S("count_far_penalty")
     if a.codes and b.codes:
         jac = len(a.codes & b.codes) / len(a.codes | b.codes)
+        if a.codes <= b.codes or b.codes <= a.codes:  # one report names fewer of the same data (a short report,
+            jac = max(jac, S("data_types_center"))    # a regulator's summary): no disagreement, nothing either way
         score += S("data_types_weight") * (jac - S("data_types_center"))
     score += min(len(a.agencies & b.agencies), 2) * S("agency_shared")
     ea, eb = a.incident or a.discovered, b.incident or b.discovered

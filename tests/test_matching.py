@@ -234,6 +234,20 @@ def test_a_school_board_and_its_supplier_each_named_in_the_others_report_fr():
     assert short.names == () and matching.key_kind(board, short) is None
 
 
+# -- data types: fewer is no disagreement ------------------------------------------------------------------------
+def test_a_report_naming_fewer_of_the_same_data_types_does_not_disagree():
+    many = ["medical", "sin", "address", "date_of_birth", "employment_hr", "health_insurance_number"]
+    for name in ("City of Lakeport", "Ville de Lacroix"):
+        lawsuit = rep(1, "2017-10-04", name, codes=many)
+        regulator = rep(2, "2017-10-04", name, kind="regulator", codes=["medical"])    # a subset: no penalty
+        nothing = rep(3, "2017-10-04", name, kind="regulator")                          # no data types: nothing
+        other = rep(4, "2017-10-04", name, kind="regulator", codes=["medical", "payment_card"])  # one code more
+        assert matching.evidence(lawsuit, regulator) == matching.evidence(lawsuit, nothing)
+        assert matching.evidence(lawsuit, other) < matching.evidence(lawsuit, regulator)
+        same = rep(5, "2017-10-04", name, kind="regulator", codes=many)
+        assert matching.evidence(lawsuit, same) > matching.evidence(lawsuit, regulator)
+
+
 # -- link groups ----------------------------------------------------------------------------------------------
 def test_link_groups_join_linked_reports_and_manual_groups_only():
     assert clustering._link_groups(5, [(0, 2), (3, 4)], [None, None, None, None, None]) == [[0, 2], [1], [3, 4]]
