@@ -5,6 +5,7 @@ gazetteer, cue phrases, CamelCase brands, acronym definitions), grouped into one
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -25,6 +26,7 @@ class Mention:
     source: str  # ner | pattern | acronym | definition | gazetteer | repeat
     weight: float = 1.0  # how organization-like the NER label is
     defines: Optional[str] = None  # for an acronym: the long name it was defined with
+    headline: bool = False  # inside a Title Case headline line (`Headlines`): its end is no name boundary
 
 
 # How much an entity label speaks for an organization (spaCy's labels vary across mentions)
@@ -48,8 +50,18 @@ class Group:
                 first[m.text] = min(first.get(m.text, m.start), m.start)
         if not first:
             return self.mentions[0].text
+        run_on = self.run_ons()
+        pool = [n for n in first if n not in run_on]
         # the most complete name: most words, then earliest
-        return max(first, key=lambda n: (len(n.split()), -first[n]))
+        return max(pool, key=lambda n: (len(n.split()), -first[n]))
+
+    def run_ons(self) -> set:
+        """Names seen only inside a Title Case headline that run on past a name the body gives, at either end
+        ("City of Calgary Properly Responded", "Report Finds City of Calgary" over "City of Calgary"): the capitals
+        of a headline mark no boundary, so they are no names."""
+        names = {m.text for m in self.mentions if m.source != "acronym" and m.text != self.acronym}
+        body = {m.text for m in self.mentions if not m.headline} & names
+        return {n for n in names - body if any(f" {b} " in f" {n} " for b in body)}
 
     def first_index(self, name: str) -> int:
         return min(m.start for m in self.mentions if m.text == name)
@@ -57,6 +69,39 @@ class Group:
     @property
     def first(self) -> int:
         return min(m.start for m in self.mentions)
+
+
+_LONG_WORD = re.compile(r"[^\W\d_][^\W\d_'’-]{3,}")
+HEADLINE_MIN_WORDS = 4  # a line with at least this many words of 4+ letters, all capitalized, is a Title Case headline
+
+
+class Headlines:
+    """Which spans of one text lie inside a Title Case line (every word of 4+ letters capitalized, as English
+    headlines write them) that goes on beyond them: capitals there say nothing of where a name ends. Each line is
+    read once (a text may hold thousands of mentions on one line)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.lines: dict[int, tuple[int, bool]] = {}   # line start -> (line end, title case)
+
+    def __call__(self, start: int, end: int) -> bool:
+        text = self.text
+        lo = self.starts[bisect_right(self.starts, start) - 1]
+        line = self.lines.get(lo)
+        if line is None:
+            hi = text.find("\n", lo)
+            hi = len(text) if hi < 0 else hi
+            title = True
+            n = 0
+            for w in _LONG_WORD.finditer(text, lo, hi):
+                n += 1
+                if not w.group(0)[0].isupper():
+                    title = False
+                    break
+            line = self.lines[lo] = (hi, title and n >= HEADLINE_MIN_WORDS)
+        hi, title = line
+        return title and end <= hi and bool(text[lo:start].strip() or text[end:hi].strip())
 
 
 def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
@@ -127,6 +172,9 @@ class Candidates:
             if before is not None:
                 # "the Treasury Board Secretariat (SCT)": an acronym in another language follows a known name
                 out.extend(self._defined(text, m, (before.text, before.start, before.end), acr))
+        headline = Headlines(text)
+        for x in out:
+            x.headline = headline(x.start, x.end)
         return out
 
     def _cue_mentions(self, doc: Doc) -> list[Mention]:
@@ -205,6 +253,7 @@ class Candidates:
 
     def add_repeats(self, text: str, groups: list[Group]) -> None:
         """Mentions NER missed: every other occurrence of a group's names in the text."""
+        headline = Headlines(text)
         for g in groups:
             have = {m.start for m in g.mentions}
             # positions inside a mention (a set, not a scan of all mentions per match: that was quadratic)
@@ -213,7 +262,8 @@ class Candidates:
             for name in sorted(names, key=len, reverse=True):
                 for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
                     if m.start() not in have and m.start() not in covered:
-                        g.mentions.append(Mention(name, m.start(), m.end(), "repeat", 0.0))
+                        g.mentions.append(Mention(name, m.start(), m.end(), "repeat", 0.0,
+                                                  headline=headline(m.start(), m.end())))
                         have.add(m.start())
                         covered.update(range(m.start(), m.end()))
 

@@ -202,7 +202,7 @@ class OrganizationComponent(Candidates):
             doc._.organization = None
             return doc
         name = best.best_name()
-        names, seen = [], {fold(name, drop_articles=False)}
+        names, seen = [], {fold(name, drop_articles=False)} | {fold(n, drop_articles=False) for n in best.run_ons()}
         for m in sorted(best.mentions, key=lambda m: m.start):
             key = fold(m.text, drop_articles=False)
             if key not in seen and m.text != best.acronym and not m.text.isupper():
