@@ -12,6 +12,11 @@ The result depends only on the set of reports, never on their order.
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
+from . import settings
 from .matching import Rep, S, conflict, evidence, key_strength, link_score
 
 
@@ -42,6 +47,56 @@ def _link_groups(n: int, edges, manual: list) -> list[list[int]]:
     return [groups[k] for k in sorted(groups)]
 
 
+def _decide(a: Rep, b: Rep, big: bool) -> tuple[bool, float, float]:
+    """(conflict, link score, evidence) of two reports in publication order (pure)."""
+    if conflict(a, b):
+        return True, 0.0, 0.0
+    s = (1.0 if key_strength(a, b) > 0 else 0.0) if big else link_score(a, b)
+    return False, s, (evidence(a, b) if s > 0 else 0.0)
+
+
+# The decisions on pairs already seen, across calls: a component is clustered again at every attach within its
+# reach, and most of its pairs are the same. A report is known by every field of its Rep that a decision may read
+# (all of them but the record and document it was derived from and its attach time), numbered once; a pair by the
+# two numbers. Both tables are emptied when full or when the [merge] settings change.
+_TOKENS: dict[tuple, int] = {}
+_PAIRS: dict[tuple, tuple] = {}
+_CACHE_MAX = 400_000
+_CACHE_SETTINGS: list = [None]
+_UNREAD = {"rec", "doc", "attached_at"}
+
+
+def _hashable(v):
+    if isinstance(v, np.ndarray):
+        return (v.dtype.str, v.shape, v.tobytes())
+    if isinstance(v, (list, tuple)):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, (set, frozenset)):
+        return frozenset(v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
+    if dataclasses.is_dataclass(v):
+        return (type(v).__name__, *(_hashable(getattr(v, f.name)) for f in dataclasses.fields(v)))
+    return v
+
+
+def _token(r: Rep) -> int:
+    t = tuple(_hashable(getattr(r, f.name)) for f in dataclasses.fields(r) if f.name not in _UNREAD)
+    n = _TOKENS.get(t)
+    if n is None:
+        n = _TOKENS[t] = len(_TOKENS)
+    return n
+
+
+def _pair_cache() -> dict:
+    now = tuple(sorted(settings.section("merge").items()))
+    if _CACHE_SETTINGS[0] != now or len(_PAIRS) > _CACHE_MAX or len(_TOKENS) > _CACHE_MAX:
+        _PAIRS.clear()
+        _TOKENS.clear()
+        _CACHE_SETTINGS[0] = now
+    return _PAIRS
+
+
 def cluster(reps: list[Rep]) -> list[list[Rep]]:
     """Deterministic constrained average-linkage clustering (see the module docstring)."""
     reps = sorted(reps, key=lambda r: r.sort_key)
@@ -50,18 +105,19 @@ def cluster(reps: list[Rep]) -> list[list[Rep]]:
     score: dict[tuple[int, int], float] = {}
     support: dict[tuple[int, int], float] = {}   # the evidence of linked pairs (names aside)
     blocked: set[tuple[int, int]] = set()
+    pairs = _pair_cache()
+    tokens = [_token(r) for r in reps]
     for i in range(n):
         for j in range(i + 1, n):
-            if conflict(reps[i], reps[j]):
+            key = (tokens[i], tokens[j], big)
+            hit = pairs.get(key)
+            if hit is None:
+                hit = pairs[key] = _decide(reps[i], reps[j], big)
+            if hit[0]:
                 blocked.add((i, j))
-                continue
-            if big:
-                s = 1.0 if key_strength(reps[i], reps[j]) > 0 else 0.0
-            else:
-                s = link_score(reps[i], reps[j])
-            if s > 0:
-                score[(i, j)] = s
-                support[(i, j)] = evidence(reps[i], reps[j])
+            elif hit[1] > 0:
+                score[(i, j)] = hit[1]
+                support[(i, j)] = hit[2]
     members: dict[int, list[int]] = {}
     for group in _link_groups(n, score, [r.manual_group for r in reps]):
         members.update(_agglomerate(group, reps, score, support, blocked))
@@ -98,15 +154,16 @@ def _agglomerate(group: list[int], reps: list[Rep], score: dict, support: dict, 
     threshold = S("link_threshold")
     margin = S("contest_margin")
     refused: set[tuple[int, int]] = set()
+    table: dict[tuple[int, int], float] = {}  # the linkage of two clusters, kept until one of them changes
     while len(members) > 1:
         ids = sorted(members)
         best = None
-        table: dict[tuple[int, int], float] = {}
         for x in range(len(ids)):
             for y in range(x + 1, len(ids)):
                 a, b = ids[x], ids[y]
-                v = linkage(members[a], members[b])
-                table[(a, b)] = v
+                v = table.get((a, b))
+                if v is None:
+                    v = table[(a, b)] = linkage(members[a], members[b])
                 if v >= threshold and (a, b) not in refused and (best is None or v > best[0] + 1e-12):
                     best = (v, a, b)
         if best is None:
@@ -129,5 +186,6 @@ def _agglomerate(group: list[int], reps: list[Rep], score: dict, support: dict, 
         keep, drop = (a, b) if a < b else (b, a)
         members[keep] = sorted(members[keep] + members[drop])
         del members[drop]
+        table = {p: v for p, v in table.items() if keep not in p and drop not in p}
         refused = {p for p in refused if drop not in p and keep not in p}
     return members

@@ -9,6 +9,8 @@ stable across stores, and ``report_id``, the row in this store).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import json
 from datetime import date
 from typing import Any, Literal, Optional
@@ -102,6 +104,7 @@ class Incident(_Model):
     updated_at: Optional[str] = None
 
 
+@lru_cache(maxsize=65536)  # the best values are computed again at every attach of a component: its names folded once
 def _fold(name: str) -> str:
     from .names import fold
 

@@ -50,7 +50,9 @@ def add_alias(conn, old_id: str, new_id: str, at: str) -> None:
     conn.execute("INSERT INTO incident_aliases(old_id, incident_id, at) VALUES (?,?,?) "
                  "ON CONFLICT(old_id) DO UPDATE SET incident_id=excluded.incident_id, at=excluded.at",
                  (old_id, new_id, at))
-    conn.execute("DELETE FROM incident_aliases WHERE old_id=incident_id")
+    # the update may have made new_id an alias of itself (it was an alias of old_id): the only loop there can be,
+    # removed by its key (the table never holds another, so no scan of every former id)
+    conn.execute("DELETE FROM incident_aliases WHERE old_id=? AND incident_id=?", (new_id, new_id))
 
 
 def write_clusters(conn, reps: dict[int, Rep], clusters: list[list[Rep]], now: str) -> dict[int, str]:
