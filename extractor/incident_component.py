@@ -13,6 +13,7 @@ import numpy as np
 
 from .matching import Rep, S, link_score, rep_from_json
 from .names import lookup_keys
+from .schema_sql import COUNT_SQL, DISCOVERED_DAY_SQL, INCIDENT_DAY_SQL
 
 
 def select_in(conn, query: str, values: Iterable, extra: tuple = ()) -> list:
@@ -92,57 +93,68 @@ def load_reps(conn, report_ids: Iterable[int], backend_name: Optional[str] = Non
     return out
 
 
-_NEIGHBOUR_SQL = (
-    "SELECT r.id, d.published, json_extract(r.record_json, '$.victims.count'), "
-    "json_extract(r.record_json, '$.dates.incident.date'), json_extract(r.record_json, '$.dates.discovered.date'), "
-    "e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
-    "JOIN incident_reports ir ON ir.report_id = r.id "
-    "LEFT JOIN embeddings e ON e.report_id = r.id AND e.backend = ? WHERE ")
+# Through the store's indexes on these expressions (extractor/schema_sql.py, version 4), named so that the planner
+# never prefers a scan (its statistics cannot tell that a NULL day matches nothing): a lookup, not the window read.
+# (A store opened at an older version, as a migration test does, has no such index: the same query unnamed.)
+_ATTACHED = ("SELECT r.id FROM reports r {} JOIN documents d ON d.id = r.document_id "
+             "JOIN incident_reports ir ON ir.report_id = r.id "
+             "WHERE (d.published IS NULL OR (d.published >= ? AND d.published <= ?)) AND ")
+
+
+def _lookups(conn) -> tuple[str, str]:
+    """The count and the event-day lookups, through the version 4 indexes when the store has them."""
+    named = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'reports_victims_count'").fetchone()
+    by = (lambda index: f"INDEXED BY {index}") if named else (lambda index: "")
+    return (_ATTACHED.format(by("reports_victims_count")) + f"{COUNT_SQL} = ?",
+            _ATTACHED.format(by("reports_incident_day")) + f"{INCIDENT_DAY_SQL} IN ({{0}}) UNION "
+            + _ATTACHED.format(by("reports_discovered_day")) + f"{DISCOVERED_DAY_SQL} IN ({{0}})")
+_VECTORS_SQL = ("SELECT r.id, d.published, e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
+                "JOIN incident_reports ir ON ir.report_id = r.id "
+                "JOIN embeddings e ON e.report_id = r.id AND e.backend = ? WHERE ")
 
 
 def keyless_neighbours(conn, reps: Iterable[Rep], backend_name: Optional[str]) -> set[int]:
     """Attached reports published within keyless_days of one of these (any report when one of the two is undated)
     that could link to it without a key: the same count, the same incident or discovery day, or a close lead (a
-    cheap, symmetric filter before link_score). One query per run of overlapping windows, one for undated reports."""
+    cheap, symmetric filter before link_score). Counts and days are looked up through the store's indexes; leads
+    are compared over the window's embeddings, read once per run of overlapping windows."""
     from .embed import from_blob
-    from .matching import day
 
     days = timedelta(days=S("keyless_days"))
+    near, keyless_cosine = S("same_event_days"), S("keyless_cosine")
     windows = sorted(((r.published - days).isoformat(), (r.published + days).isoformat() + "~", r.rid, r)
                      if r.published else ("", "~", r.rid, r) for r in reps)
+    by_count_sql, by_day_sql = _lookups(conn)
+    out: set[int] = set()
+    for lo, hi, _, rep in windows:
+        found: set[int] = set()
+        if rep.count:
+            found.update(row[0] for row in conn.execute(by_count_sql, (lo, hi, rep.count)))
+        event_days = sorted({(m + timedelta(days=k)).isoformat() for m in {rep.incident, rep.discovered} if m
+                             for k in range(-near, near + 1)})
+        if event_days:
+            found.update(row[0] for row in conn.execute(
+                by_day_sql.format(",".join("?" * len(event_days))), (lo, hi, *event_days, lo, hi, *event_days)))
+        out |= found - {rep.rid}
+    if backend_name is None:
+        return out
     runs: list[list] = []
     for lo, hi, _, rep in windows:
+        if rep.vec is None:
+            continue
         if runs and lo <= runs[-1][1]:
             runs[-1][1] = max(runs[-1][1], hi)
             runs[-1][2].append((lo, hi, rep))
         else:
             runs.append([lo, hi, [(lo, hi, rep)]])
-    undated = conn.execute(_NEIGHBOUR_SQL + "d.published IS NULL", (backend_name or "",)).fetchall() if runs else []
-    near, keyless_cosine = S("same_event_days"), S("keyless_cosine")
-    out: set[int] = set()
+    undated = conn.execute(_VECTORS_SQL + "d.published IS NULL", (backend_name,)).fetchall() if runs else []
     for lo, hi, members in runs:
-        rows = conn.execute(_NEIGHBOUR_SQL + "d.published >= ? AND d.published <= ?",
-                            (backend_name or "", lo, hi)).fetchall() + undated
-        by_count: dict = {}   # the rows by count and by event day: a report's candidates looked up, not scanned
-        by_day: dict = {}
-        for row in rows:
-            by_count.setdefault(row[2], []).append(row)
-            for d in {day(row[3]), day(row[4])} - {None}:
-                by_day.setdefault(d, []).append(row)
+        rows = conn.execute(_VECTORS_SQL + "d.published >= ? AND d.published <= ?",
+                            (backend_name, lo, hi)).fetchall() + undated
         vectors: dict[int, np.ndarray] = {}
         for rlo, rhi, rep in members:
-            found = list(by_count.get(rep.count, ())) if rep.count else []
-            for m in {d for d in (rep.incident, rep.discovered) if d}:
-                for k in range(-near, near + 1):
-                    found += by_day.get(m + timedelta(days=k), ())
-            for rid, published, *_ in found:
-                if rid != rep.rid and (published is None or rlo <= published <= rhi):
-                    out.add(rid)
-            if rep.vec is None:
-                continue
-            for rid, published, count, inc, disc, dim, blob in rows:
-                if (rid == rep.rid or rid in out or blob is None
-                        or not (published is None or rlo <= published <= rhi)):
+            for rid, published, dim, blob in rows:
+                if rid == rep.rid or rid in out or not (published is None or rlo <= published <= rhi):
                     continue
                 if rid not in vectors:
                     vectors[rid] = from_blob(blob, dim)

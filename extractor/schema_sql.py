@@ -100,3 +100,16 @@ CREATE TABLE incident_aliases (
 CREATE INDEX incident_aliases_incident ON incident_aliases(incident_id);
 CREATE INDEX documents_published ON documents(published);
 """
+
+# Version 4: what an attach looks up, indexed (docs/STORE.md). A report's keyless candidates are found by an
+# equal victim count or a close incident or discovery day (extractor/incident_component.py `keyless_neighbours`):
+# expression indexes on those record fields, so the lookup reads the matching reports, not every report of the
+# window. The expressions are the queries' own (SQLite uses an expression index only for the same expression).
+COUNT_SQL = "json_extract(record_json, '$.victims.count')"
+INCIDENT_DAY_SQL = "substr(json_extract(record_json, '$.dates.incident.date'), 1, 10)"
+DISCOVERED_DAY_SQL = "substr(json_extract(record_json, '$.dates.discovered.date'), 1, 10)"
+SCHEMA_V4 = f"""
+CREATE INDEX reports_victims_count ON reports({COUNT_SQL});
+CREATE INDEX reports_incident_day ON reports({INCIDENT_DAY_SQL});
+CREATE INDEX reports_discovered_day ON reports({DISCOVERED_DAY_SQL});
+"""

@@ -1,7 +1,7 @@
 """The SQLite store: one database file, WAL mode, foreign keys, every write in a transaction.
 
 ``Store(path)`` opens (or creates) the database, checks it is ours, migrates an older schema and refuses a
-newer one without touching the file. The schema itself is documented in docs/STORE.md (version 2).
+newer one without touching the file. The schema itself is documented in docs/STORE.md (versions 1, 2 and 4; 3 in docs/VIEW.md).
 Documents and reports are written here and nowhere else (``save_document``, ``save_report``): the feed ingest,
 ``incidents ingest --docs`` and ``incidents import`` all call them.
 
@@ -34,7 +34,8 @@ Migration = Union[str, Callable[[sqlite3.Connection], None]]
 # Each runs inside one transaction together with the bump of meta.schema_version.
 MIGRATIONS: list[Migration] = [SCHEMA_V1, SCHEMA_V2]
 from .views import migrate_v3 as _v3  # noqa: E402  version 3: views, codes, FTS, FK indexes, alerts (docs/VIEW.md)
-MIGRATIONS.append(_v3)
+from .schema_sql import SCHEMA_V4  # noqa: E402  version 4: the attach's lookups indexed (docs/STORE.md)
+MIGRATIONS += [_v3, SCHEMA_V4]
 
 BUSY_TIMEOUT_MS = 30_000
 # The tables that make a database ours (an SQLite file without them and with other tables is refused).

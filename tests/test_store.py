@@ -30,7 +30,7 @@ def tables(path) -> set[str]:
 def test_new_database_has_the_current_schema_wal_and_foreign_keys(tmp_path):
     db = tmp_path / "incidents.db"
     with Store(db) as store:
-        assert store.schema_version == len(MIGRATIONS) == 3
+        assert store.schema_version == len(MIGRATIONS) == 4
         assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
@@ -206,3 +206,49 @@ def test_atomic_output_keeps_the_old_file_on_failure(tmp_path):
     with atomic_output(out) as fh:
         fh.write("new\n")
     assert out.read_text() == "new\n"
+
+
+def _report(i: int, count: int, day: str, event: str) -> dict:
+    org, ev = f"Ridge Payroll {i}", lambda text, at: {"text": text, "start": at, "end": at + len(text)}
+    return {"schema_version": "1.0.0",
+            "source": {"id": f"v4-{i}", "url": f"https://news.example/v4/{i}", "title": None, "publisher": None,
+                       "language": "en", "published": day, "published_precision": "day", "kind": "news",
+                       "place": None},
+            "is_incident": True, "relevance": 0.9,
+            "organization": {"name": org, "acronym": None, "aliases": [], "evidence": ev(org, 0)},
+            "victims": {"count": count, "qualifier": "exact", "unit": "customers", "evidence": ev(str(count), 40)},
+            "data_types": [], "agencies": [], "dates": {"incident": {"date": event, "evidence": ev(event, 80)}},
+            "text_sha256": "0" * 64, "error": None, "extractor_version": "test"}
+
+
+def test_a_version_3_file_gains_the_attach_indexes_and_finds_the_same_keyless_candidates(tmp_path, monkeypatch):
+    from extractor import merge
+    from extractor.incident_component import _lookups, keyless_neighbours, load_reps
+
+    db = tmp_path / "v3.db"
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:3])
+    # three organizations without a shared key: 1 and 2 share a count, 1 and 3 an incident day two days apart,
+    # 4 has both but was published far outside keyless_days
+    rows = [(1, 1200, "2024-03-01", "2024-02-20"), (2, 1200, "2024-03-10", "2023-01-01"),
+            (3, 77, "2024-03-05", "2024-02-22"), (4, 1200, "2025-06-01", "2024-02-20")]
+    with Store(db) as store:
+        with store.transaction() as conn:
+            for i, count, day, event in rows:
+                merge.import_record(conn, _report(i, count, day, event))
+        ids = dict(conn.execute("SELECT source_id, id FROM reports"))
+        before = keyless_neighbours(conn, load_reps(conn, [ids["v4-1"]]).values(), None)
+        assert "INDEXED BY" not in _lookups(conn)[0]
+    monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
+    with Store(db) as store:
+        conn = store.conn
+        assert store.schema_version == 4
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"reports_victims_count", "reports_incident_day", "reports_discovered_day"} <= names
+        by_count, by_day = _lookups(conn)
+        plan = " ".join(str(tuple(r)) for r in conn.execute("EXPLAIN QUERY PLAN " + by_count, ("", "~", 1200)))
+        assert "reports_victims_count" in plan
+        plan = " ".join(str(tuple(r)) for r in conn.execute(
+            "EXPLAIN QUERY PLAN " + by_day.format("?"), ("", "~", "2024-02-20", "", "~", "2024-02-20")))
+        assert "reports_incident_day" in plan and "reports_discovered_day" in plan
+        after = keyless_neighbours(conn, load_reps(conn, [ids["v4-1"]]).values(), None)
+    assert before == after == {ids["v4-2"], ids["v4-3"]}
