@@ -1,6 +1,6 @@
 """The benchmark's store section: attach time per report as the store grows, and interactive reads on it.
 
-For each size N (2,000 and 10,000 reports by default; 50,000 with ``--store-sizes 2000,10000,50000``),
+For each size N (2,000 and 10,000 reports by default; 50,000 with ``--sizes 2000,10000,50000``),
 generated incident records of a few hundred organizations (several reports per breach, across both
 languages, dates spread over four years) are imported into a fresh SQLite store the way ``incidents
 import`` does it (``merge.import_record``: store the report, attach it to its incident), committed every
@@ -9,6 +9,7 @@ import`` does it (``merge.import_record``: store the report, attach it to its in
 ``show`` on the largest store, each a fresh process (start-up included), median of 3.
 
     python eval/bench_store.py --sizes 2000,10000
+    nice -n 19 python eval/bench_store.py --sizes 50000 --progress   # each tenth on stderr as it ends
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ def records(n: int, seed: int = 7, n_orgs: int = 300) -> list[dict]:
     return out
 
 
-def ingest(path: Path, recs: list[dict], commit_every: int = 100) -> dict:
-    """Import `recs` into a fresh store at `path`; seconds per report for each tenth, and the file size."""
+def ingest(path: Path, recs: list[dict], commit_every: int = 100, progress=None) -> dict:
+    """Import `recs` into a fresh store at `path`; seconds per report for each tenth, and the file size.
+    `progress(text)`, when given, hears each tenth as it ends (a long run that is cut short still tells)."""
     from extractor.merge import import_record
     from extractor.store import Store
 
@@ -94,6 +96,9 @@ def ingest(path: Path, recs: list[dict], commit_every: int = 100) -> dict:
                     for rec in chunk[c:c + commit_every]:
                         import_record(conn, rec)
             per_tenth.append((time.perf_counter() - t) / len(chunk))
+            if progress:
+                progress(f"store: {len(recs)} reports, tenth {len(per_tenth)}: {per_tenth[-1] * 1000:.2f} ms per report,"
+                         f" {path.stat().st_size / 2 ** 20:.1f} MB")
         total = time.perf_counter() - t_all
         incidents = store.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
         some_id = store.conn.execute("SELECT id FROM incidents ORDER BY id LIMIT 1").fetchone()[0]
@@ -124,11 +129,15 @@ def reads(db: Path, incident_id: str, runs: int = 3) -> dict:
     return out
 
 
-def run(sizes: list[int], tmp: Path, seed: int, say=print) -> dict:
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(sizes: list[int], tmp: Path, seed: int, say=print, progress=None) -> dict:
     tmp.mkdir(parents=True, exist_ok=True)
     runs = []
     for n in sizes:
-        res = ingest(tmp / f"store-{n}.db", records(n, seed))
+        res = ingest(tmp / f"store-{n}.db", records(n, seed), progress=progress)
         runs.append(res)
         say(f"store: {n} reports in {res['seconds']:.1f} s, {res['incidents']} incidents, {res['db_mb']:.1f} MB;"
             f" ms per report by tenth: {' '.join(f'{x:.2f}' for x in res['per_report_ms'])};"
@@ -146,10 +155,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="2000,10000", help="reports per run, comma-separated")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--progress", action="store_true", help="print each tenth on stderr as it ends")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     with tempfile.TemporaryDirectory(prefix="incidents-bench-store-") as tmp:
-        res = run(sizes, Path(tmp), args.seed)
+        res = run(sizes, Path(tmp), args.seed, progress=_progress if args.progress else None)
     print(f"attach_growth={res['attach_growth']:.2f} " + " ".join(
         f"{k}_s={v:.2f}" for k, v in res["reads"].items()))
     return 0
