@@ -5,7 +5,7 @@ vocabulary, a victim organization with cues, a count of people, data types,
 authorities, a mishap beside personal records for incidents that are not attacks,
 proceedings about one breach) minus signals of the hard negatives (statistics, law,
 advice, phishing warnings in a company's name, lists of many incidents, an attack that
-took no data, a ruling that found no breach), squashed to [0, 1]. Word families live in
+took no data, a ruling that found no breach, breaches counted in figures), squashed to [0, 1]. Word families live in
 ``resources/<lang>/cues.json`` and ``resources/<lang>/relevance.json``; the weights in
 ``resources/shared/relevance.json``, fitted by ``eval/fit_relevance.py``.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
 
 from spacy.tokens import Doc
@@ -34,7 +35,7 @@ def weights() -> dict:
 
 
 BREACH_WINDOW = 150  # characters between a finding word and a breach word
-FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded")
+FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded", "counted_breaches")
 
 
 def family_regex(lang: str, name: str):
@@ -43,6 +44,17 @@ def family_regex(lang: str, name: str):
         return None
     terms = load_json(lang, "relevance.json").get(name) or []
     return alternation(tuple(terms)) if terms else None
+
+
+def one_of_regex(lang: str):
+    """What ranks one breach among others, read right before a plural ("one of the largest breaches",
+    "l'une des pires fuites"): the phrases of ``one_of`` then up to three words, ending where the plural
+    starts (None when the language has none)."""
+    phrases = load_json(lang, "relevance.json").get("one_of") if has_file(lang, "relevance.json") else None
+    if not phrases:
+        return None
+    return re.compile(r"(?<![\w])(?:" + "|".join(f"(?:{p})" for p in phrases) + r")(?:\s{1,3}[\w’'-]{1,20}){0,3}\s{1,3}$",
+                      re.IGNORECASE)
 
 
 make_relevance = register("incident_relevance", lambda lang: RelevanceComponent(lang))
@@ -61,6 +73,8 @@ class RelevanceComponent:
         self.singular = cue_regex(lang, "relevance", "singular_breach")
         self.percent = cue_regex(lang, "relevance", "percent", word_bounded=False)
         self.second_person = cue_regex(lang, "relevance", "second_person")
+        self.one_of = one_of_regex(lang)
+        self.data_nouns = family_regex(lang, "data_nouns")
 
     @staticmethod
     def _outside_names(doc: Doc, rx) -> int:
@@ -69,20 +83,31 @@ class RelevanceComponent:
         names = SpanIndex((e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG")
         return sum(1 for m in rx.finditer(doc_text(doc)) if not names.inside(m.start(), m.end()))
 
+    def _not_ranked(self, text: str, rx) -> int:
+        """Matches of `rx` not ranked as one among others: "one of the largest breaches" is one breach."""
+        if rx is None:
+            return 0
+        return sum(1 for m in rx.finditer(text)
+                   if self.one_of is None or not self.one_of.search(text, max(0, m.start() - 80), m.start()))
+
     def _near_breach(self, text: str, rx) -> int:
         """Matches of `rx` within BREACH_WINDOW characters of breach vocabulary."""
         if rx is None:
             return 0
-        spans = SpanIndex((m.start(), m.end()) for b in (self.strong, self.breach, self.singular) for m in b.finditer(text))
+        # "personal information" is what a breach is about, not a breach: a ruling on an access request is near it too
+        data = self.data_nouns
+        spans = SpanIndex((m.start(), m.end()) for b in (self.strong, self.breach, self.singular) for m in b.finditer(text)
+                          if data is None or not data.fullmatch(m.group(0)))
         return sum(1 for m in rx.finditer(text) if spans.near(m.start(), m.end(), BREACH_WINDOW))
 
     def features(self, doc: Doc) -> dict:
         text = doc_text(doc)
         org = doc._.organization
         dts = doc._.data_types or []
-        rivals, dominance, mentions = 0, 0.0, 0
+        rivals, dominance, mentions, victim = 0, 0.0, 0, None
         if org:
             best = org["score"]
+            victim = next((g for g in org["groups"] if g.score == best), None)
             rivals = sum(1 for g in org["groups"] if g.score >= max(3.0, 0.5 * best)) - 1
             counted = [g for g in org["groups"] if g.penalty < 4.0]
             total = sum(len(g.mentions) for g in counted) or 1
@@ -92,7 +117,7 @@ class RelevanceComponent:
         words = max(len(text.split()), 50) / 100.0
         strong = min(len(self.strong.findall(text)), 6)
         singular = min(len(self.singular.findall(text)), 8)
-        plural = min(len(self.plural.findall(text)), 8)
+        plural = min(self._not_ranked(text, self.plural), 8)
         fam = {name: (len(rx.findall(text)) if rx is not None else 0) for name, rx in self.families.items()}
         return {
             "breach_event": 1.0 if strong + singular > 0 else 0.0,
@@ -122,6 +147,10 @@ class RelevanceComponent:
             # a regulator's or a court's finding next to the breach it is about
             "finding_on_breach": min(self._near_breach(text, self.families["finding"]), 4),
             "unfounded": min(fam["unfounded"], 2),
+            # breaches counted in figures ("212 incidents", "25 bris de confidentialité"): statistics of many
+            "counted_breaches": min(fam["counted_breaches"], 3),
+            # the chosen organization named in sentences with breach vocabulary: the victim of the breach clause
+            "victim_in_breach": min(victim.features.get("breach_sentence", 0.0), 4.0) if victim else 0.0,
         }
 
     def __call__(self, doc: Doc) -> Doc:
