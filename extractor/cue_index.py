@@ -161,11 +161,39 @@ def split_alternatives(body: str) -> list[str]:
     return out
 
 
+def literal_prefix(fragment: str, flags: int = re.IGNORECASE) -> str:
+    """The run of literal characters every match of the regex `fragment` starts with, lowercased ("" when
+    it starts otherwise: a class, a branch, a repeat, an assertion)."""
+
+    def walk(items) -> tuple[str, bool]:
+        out = ""
+        for op, av in items:
+            if op is _sre_parse.LITERAL:
+                out += chr(av)
+            elif op is _sre_parse.SUBPATTERN:
+                inner, whole = walk(av[-1])
+                out += inner
+                if not whole:
+                    return out, False
+            else:
+                return out, False
+        return out, True
+
+    return screen_text(walk(_sre_parse.parse(fragment, flags))[0])
+
+
 class AlternationIndex:
-    """A compiled ``head(?:alt0|alt1|...)tail`` regex whose `finditer(text, low)` runs only the
-    alternatives whose literals occur in `low`, in their order: the same matches, groups and group
-    names as the whole regex (an alternative that cannot match anywhere changes no match attempt).
-    The reduced regexes are compiled once per set of alternatives."""
+    """A compiled ``head(?:alt0|alt1|...)tail`` regex whose `finditer(text, low)` gives exactly the
+    matches of the whole regex, with their groups, trying only the alternatives that can match.
+
+    The whole regex, at each position, takes the first alternative (followed by `tail`) that matches
+    there, then goes on after the match. Here every alternative is its own regex
+    ``head(?:alt)tail``: one that starts with a literal of ``MIN_LITERAL`` characters is tried only
+    where one automaton pass over `low` finds that literal; another runs (searched at every
+    position) only when one of its ``literal_core`` literals occurs, or always when it has none. At
+    each start the first alternative that matches wins, and the starts are walked as the whole regex
+    walks them. An alternative that cannot match at a position changes no attempt there, so the matches
+    are the same."""
 
     def __init__(self, rx: re.Pattern, head: str, tail: str):
         p = rx.pattern
@@ -176,24 +204,63 @@ class AlternationIndex:
         if "|".join(self.alts) != body:  # pragma: no cover - split_alternatives keeps every character
             raise ValueError("alternatives do not rebuild the pattern")
         self.rx, self.head, self.tail, self.flags = rx, head, tail, rx.flags
-        self.index = CueIndex((k, alt, rx.flags) for k, alt in enumerate(self.alts))
-        self._reduced: dict[tuple, re.Pattern] = {}
+        self.anchored: dict[str, list[int]] = {}  # literal prefix -> the alternatives that start with it
+        self.screened: dict[str, list[int]] = {}  # literal -> the alternatives searched when it occurs
+        self.always: list[int] = []
+        for k, alt in enumerate(self.alts):
+            prefix = literal_prefix(alt, rx.flags)
+            if len(prefix) >= MIN_LITERAL:
+                self.anchored.setdefault(prefix, []).append(k)
+                continue
+            cores = literal_core(alt, rx.flags)
+            if any(len(c) < MIN_LITERAL for c in cores):
+                self.always.append(k)
+            else:
+                for core in cores:
+                    self.screened.setdefault(core, []).append(k)
+        self._auto = _automaton(set(self.anchored) | set(self.screened))
+        self._one: dict[int, re.Pattern] = {}
 
-    def regex_for(self, low: str) -> re.Pattern | None:
-        """The regex of the alternatives that may match `low` (None when none can)."""
-        keys = tuple(sorted(self.index.candidates(low)))
-        if not keys:
-            return None
-        if len(keys) == len(self.alts):
-            return self.rx
-        rx = self._reduced.get(keys)
+    def one(self, k: int) -> re.Pattern:
+        """Alternative `k` as a regex of its own (compiled on first use)."""
+        rx = self._one.get(k)
         if rx is None:
-            if len(self._reduced) > 4096:
-                self._reduced.clear()
-            pattern = self.head + "(?:" + "|".join(self.alts[k] for k in keys) + ")" + self.tail
-            rx = self._reduced[keys] = re.compile(pattern, self.flags)
+            rx = self._one[k] = re.compile(self.head + "(?:" + self.alts[k] + ")" + self.tail, self.flags)
         return rx
 
-    def finditer(self, text: str, low: str):
-        rx = self.regex_for(low)
-        return iter(()) if rx is None else rx.finditer(text)
+    def finditer(self, text: str, low: str) -> list:
+        """The matches of the whole regex in `text` (`low`: its ``screen_text``), in order."""
+        at: dict[int, tuple[int, re.Match]] = {}  # start -> (first alternative matching there, its match)
+        searched = set(self.always)
+        if len(self._auto):
+            for end, lit in self._auto.iter(low):
+                ks = self.anchored.get(lit)
+                if ks:
+                    start = end - len(lit) + 1
+                    for k in ks:
+                        if start in at and at[start][0] < k:
+                            break
+                        m = self.one(k).match(text, start)
+                        if m is not None:
+                            at[start] = (k, m)
+                            break
+                more = self.screened.get(lit)
+                if more:
+                    searched.update(more)
+        for k in searched:
+            rx, pos = self.one(k), 0
+            while True:
+                m = rx.search(text, pos)
+                if m is None:
+                    break
+                start = m.start()
+                if start not in at or k < at[start][0]:
+                    at[start] = (k, m)
+                pos = start + 1
+        out, pos = [], 0
+        for start in sorted(at):
+            if start >= pos:
+                m = at[start][1]
+                out.append(m)
+                pos = m.end()
+        return out

@@ -225,8 +225,8 @@ class AgencyRules:
         ``cue_index.screen_text``, when the caller has it."""
         r = self
         low = screen_text(text) if low is None else low
-        hits = list(iter_labelled(text, _for_text(r.screened, low), r.labels)) \
-            + list(iter_labelled(text, _for_text(r.pattern_screened, low), r.pattern_labels))
+        hits = list(iter_labelled(text, _for_text(r.screened, text, low), r.labels)) \
+            + list(iter_labelled(text, _for_text(r.pattern_screened, text, low), r.pattern_labels))
         for s, e, label in list(hits):
             if label in r.jurisdiction.values():
                 m = r.conjoined.match(text, e)
@@ -292,9 +292,19 @@ class AgencyRules:
         return out[:MAX_MENTIONS]
 
 
-def _for_text(screened, low: str) -> list:
-    """The regexes to run on a text: each screened one reduced to the names that may match it."""
-    return [x.regex_for(low) if isinstance(x, AlternationIndex) else x for x in screened]
+class _Found:
+    """Matches found already, in the shape iter_labelled reads (``finditer``)."""
+
+    def __init__(self, matches: list):
+        self.matches = matches
+
+    def finditer(self, text: str) -> list:
+        return self.matches
+
+
+def _for_text(screened, text: str, low: str) -> list:
+    """The regexes to run on `text`: a screened one (AlternationIndex) has found its matches already."""
+    return [_Found(x.finditer(text, low)) if isinstance(x, AlternationIndex) else x for x in screened]
 
 
 @lru_cache(maxsize=None)
