@@ -66,31 +66,38 @@ def collect(docs: list[dict]) -> list[dict]:
             doc = nlp.make_doc(for_tokenizer(prep.text[:MAX_CHARS]))
             doc._.meta = prep.meta
             doc = nlp(doc)
-            cands = [(p.value, p.features, doc.text[max(0, p.start - 70):p.end + 40].replace("\n", " "))
+            cands = [(p.value, p.features, doc.text[max(0, p.start - 70):p.end + 40].replace("\n", " "), p.range_day)
                      for p in doc._.date_phrases]
         out.append({"id": d["id"], "lang": prep.language, "group": fitlib.group_of(d),
                     "gold": {r: gold_day(g.get(GOLD_KEY[r])) for r in FITTED}, "cands": cands})
     return out
 
 
+def usable(item: dict, role: str) -> list:
+    """The candidates a slot chooses among: a day that ends a stated range is no day of a role the range spans."""
+    from extractor.components.dates import SPAN_ROLES
+
+    return [c for c in item["cands"] if not (c[3] and role in SPAN_ROLES)]
+
+
 def matrix(item: dict, role: str, names: list[str]) -> np.ndarray:
     """The candidates' features for one slot, then the "none" row (one "none" column per fitted slot)."""
     nones = [0.0] * len(FITTED)
-    rows = [[f[role].get(n, 0.0) for n in names] + nones for _, f, _ in item["cands"]]
+    rows = [[f[role].get(n, 0.0) for n in names] + nones for _, f, _, _ in usable(item, role)]
     rows.append([0.0] * len(names) + [1.0 if r == role else 0.0 for r in FITTED])
     return np.array(rows, dtype=float)
 
 
 def gold_row(item: dict, role: str, names: list[str]) -> int | None:
     want = item["gold"][role]
-    n = len(item["cands"])
+    cands = usable(item, role)
     if want is None:
-        return n
-    hits = [i for i, (v, _, _) in enumerate(item["cands"]) if v == want]
+        return len(cands)
+    hits = [i for i, (v, _, _, _) in enumerate(cands) if v == want]
     if not hits:
         return None
     own = [k for k in names if k.startswith("own_")]
-    return max(hits, key=lambda i: (sum(item["cands"][i][1][role].get(k, 0.0) for k in own), -i))
+    return max(hits, key=lambda i: (sum(cands[i][1][role].get(k, 0.0) for k in own), -i))
 
 
 def fit(items: list[dict], names: list[str], l2: float) -> dict:
@@ -100,7 +107,7 @@ def fit(items: list[dict], names: list[str], l2: float) -> dict:
     for role in FITTED:
         for it in items:
             g = gold_row(it, role, names)
-            if g is not None and len(it["cands"]):
+            if g is not None and len(usable(it, role)):
                 groups.append((matrix(it, role, names), g))
     w = [float(v) for v in fitlib.fit_choice(groups, l2=l2)]
     shared = dict(zip(names, w))
@@ -109,7 +116,7 @@ def fit(items: list[dict], names: list[str], l2: float) -> dict:
 
 def decide(item: dict, role: str, w: dict) -> date | None:
     best, best_score = None, w.get("none", 0.0)
-    for v, f, _ in item["cands"]:
+    for v, f, _, _ in usable(item, role):
         sc = sum(w.get(k, 0.0) * x for k, x in f[role].items())
         if sc > best_score:
             best, best_score = v, sc
@@ -190,7 +197,7 @@ def run(a, train_docs: list[dict], dev_docs: list[dict]) -> int:
         for label, errs in (("CV", cv_errors), ("dev", dev_errors)):
             for it, role, got, want in errs:
                 print(f"  {label} {it['id']} {role}: got {got}, gold {want}")
-                for v, f, ctx in it["cands"]:
+                for v, f, ctx, _ in it["cands"]:
                     if v in (got, want):
                         print(f"      {v}: ...{ctx}...")
     if a.write:

@@ -10,14 +10,15 @@ from _golden import stage_tests  # noqa: E402
 test_both_languages_have_cases, test_golden = stage_tests("dates")
 
 
-def _days(lang: str, text: str, published: str) -> list[str]:
-    """The days of the date phrases that are candidates of any slot."""
+def _days(lang: str, text: str, published: str, range_days: bool = False) -> list[str]:
+    """The days of the date phrases that are candidates of any slot (or only those that end a stated range)."""
     from datetime import date
 
     from extractor.components.date_phrases import find_phrases, rules_for
 
     meta = {"published": date.fromisoformat(published)}
-    return [p.value.isoformat() for p, _ in find_phrases(text, rules_for(lang), meta, [(0, len(text))])]
+    return [p.value.isoformat() for p, _ in find_phrases(text, rules_for(lang), meta, [(0, len(text))])
+            if p.range_day == range_days]
 
 
 def test_a_page_header_date_is_no_candidate():
@@ -29,8 +30,9 @@ def test_a_page_header_date_is_no_candidate():
     assert _days("en", "The clerks looked up the charts on March 12, 2024.", "2024-03-12") == ["2024-03-12"]
 
 
-def test_a_day_that_ends_a_stated_range_is_no_candidate():
+def test_a_day_that_ends_a_stated_range_is_marked():
+    # the incident spans the range: the day that ends it is marked, and no incident day (the golden files)
     en = "They were in the network between March 3 and March 9, 2024, and launched the ransomware on March 9, 2024."
     fr = "Ils ont circulé dans le réseau du 3 au 9 mars 2024 et ont lancé le rançongiciel le 9 mars 2024."
-    assert "2024-03-09" not in _days("en", en, "2024-04-01")
-    assert "2024-03-09" not in _days("fr", fr, "2024-04-01")
+    assert _days("en", en, "2024-04-01") == [] and _days("en", en, "2024-04-01", range_days=True) == ["2024-03-09"]
+    assert _days("fr", fr, "2024-04-01") == [] and _days("fr", fr, "2024-04-01", range_days=True) == ["2024-03-09"]

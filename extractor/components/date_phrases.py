@@ -6,8 +6,8 @@ A phrase is ``le 14 juin dernier``, ``samedi``, ``on Saturday``, ``June 14, 2024
 counted back from the publication day (a relative date with no known publication day stays unresolved).
 A range ("between Aug. 22 and 24", "du 3 au 5 mars", "June 14 or 15"), a bound ("on or before", "the week
 of", "depuis le"), a date announced for the future and a page header's date ("date 2024-08-29",
-"Publié le ...") name no single day of an event and are no candidates; nor is a day that the text
-also gives as an end of a range (the event spans the range).
+"Publié le ...") name no single day of an event and are no candidates; a day that the text also gives
+as an end of a range is marked ``range_day``: it is no incident day (the incident spans the range).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class DatePhrase:
     role: Optional[str] = None  # the first slot this phrase fills, if any
     features: dict = field(default_factory=dict, repr=False)  # role -> {feature: value}
     scores: dict = field(default_factory=dict, repr=False)  # role -> linear score
+    range_day: bool = False  # the day also ends a range the text states (see find_phrases)
 
 
 def _alt(patterns, word_start: bool = True) -> re.Pattern:
@@ -98,6 +99,9 @@ class DateRules:
         role_cues = x.get("role_cues", {})
         self.role_res = {role: _alt(tuple(d["roles"][role]) + tuple(role_cues.get(role, ()))) for role in ROLES}
         self.noun_re = re.compile(r"(?:" + _alt(x.get("noun_cues", [])).pattern + r")$", re.IGNORECASE)
+        # "it was noticed within minutes", "constatée le jour même": a role's event on the day of the date before it
+        same_day = x.get("same_day_cues", {})
+        self.same_day = {role: _alt(same_day.get(role, ())) for role in ROLES if same_day.get(role)}
         self.families = {name: _alt(x.get(f"{name}_cues", [])) for name in
                          ("procedure", "report", "caption", "header", "cross_reference")}
         # a page header's date at the start of its line ("date 2024-08-29", "Published: ...", "Mis à jour le")
@@ -219,12 +223,12 @@ def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int
         if r.header_lead.fullmatch(text, line_lo, m.start()):
             continue
         value = resolve(r, m, published, day_precision)
-        # a day that also ends a range the text states ("between Dec. 20 and Jan. 5" ... "on Jan. 5"): the event
-        # spans the range, the day alone is no single day of it
-        if value is None or (published and value > published) or value in range_days:
+        if value is None or (published and value > published):
             continue
         lo, _ = sentence_bounds(sents, m.start())
         if is_future(r, text, m.start(), lo):
             continue
-        out.append((DatePhrase(m.start(), m.end(), value), m))
+        # a day that also ends a range the text states ("between Dec. 20 and Jan. 5" ... "on Jan. 5"): the incident
+        # spans the range, the day alone is no single day of it (it may still be the day it was detected)
+        out.append((DatePhrase(m.start(), m.end(), value, range_day=value in range_days), m))
     return out

@@ -34,8 +34,13 @@ FEATURES = (
     "own_nearest_after", "own_sentence", "other_before", "other_after", "procedure", "report", "caption",
     "header", "cross_reference", "approx", "is_published_day", "near_published", "explicit_year", "weekday_or_relative",
     "past_marker", "lede", "position", "earliest", "latest", "repeated", "initial", "own_clause", "own_noun_adjacent",
+    "own_same_day",
 )
+CLAIM = 30  # a cue this close before a date (characters) dates that phrase, not an earlier one
+SAME_DAY_NEAR = 80  # how far (characters) a role cue makes a same-day marker that role's ("noticed within minutes")
+SAME_DAY_REACH = 700  # how far after a date (characters, no other date between) a same-day marker refers to it
 NONE = "none"
+SPAN_ROLES = ("incident",)  # the roles a stated range spans: a day that ends the range is no day of theirs
 
 if not Doc.has_extension("dates"):
     Doc.set_extension("dates", default=None)
@@ -48,6 +53,12 @@ def weights() -> dict:
         data = json.load(fh)
     return {role: data["roles"][role]["features"] for role in ROLES}
 
+
+
+def _claimed(starts: list[int], cue_end: int, own: int) -> bool:
+    """Whether a date phrase other than the one at `own` begins within CLAIM characters after a cue."""
+    i = bisect.bisect_left(starts, cue_end)
+    return i < len(starts) and starts[i] != own and starts[i] - cue_end <= CLAIM
 
 
 def _closeness(d: int) -> float:
@@ -87,6 +98,15 @@ class _Cues:
         kept = sorted(c for c in kept if not inside(c))
         self.roles = kept
         self.role_starts = [c[0] for c in kept]
+        # same-day markers of a role ("noticed within minutes", "détectée le jour même"): only beside a cue of that role
+        self.same_day = {}
+        for role, rx in rules.same_day.items():
+            spans = []
+            for m in rx.finditer(text):
+                lo, hi = max(0, m.start() - SAME_DAY_NEAR), m.end() + SAME_DAY_NEAR
+                if any(c[2] == role for c in self.roles_in(lo, hi)):
+                    spans.append(m.start())
+            self.same_day[role] = spans
 
     def roles_in(self, lo: int, hi: int):
         i = bisect.bisect_left(self.role_starts, lo)
@@ -127,6 +147,7 @@ class DatesComponent:
         sents = doc._.sent_bounds or [(0, len(text))]
         cues_ = _Cues(text, r)
         values = Counter(p.value for p, _ in cands)
+        starts = sorted(p.start for p, _ in cands)
         distinct = sorted(values)
         n = max(len(text), 1)
         for p, m in cands:
@@ -149,7 +170,8 @@ class DatesComponent:
             sub = r.complementizer.search(text, e, after_hi)
             if sub and not r.cleft.search(text, max(lo, s - 24), s):  # "C'est le 10 mars qu'Audi a appris...": cleft
                 after_hi = sub.start()
-            after = list(cues_.roles_in(e, after_hi))
+            # a cue right before another date is that date's ("survenue le 2 mai et a été détectée le 6 mai")
+            after = [c for c in cues_.roles_in(e, after_hi) if not _claimed(starts, c[1], s)]
             in_sentence = {c[2] for c in cues_.roles_in(lo, hi)}
             line_lo = text.rfind("\n", max(0, s - 700), s) + 1 or max(0, s - 700)
             line_hi = text.find("\n", e, e + 700)
@@ -165,11 +187,14 @@ class DatesComponent:
                         best = max(best, _closeness(fs - e))
                 return best
 
+            # "l'action collective ... à la suite de la cyberattaque du 21 juin": an event noun right before the
+            # date names the day of that event, whatever court or reporting words the sentence has
+            named = any(c[3] and s - c[1] <= 6 for c in before)
             common = {
                 # reporting and court words before the date ("said Tuesday", "filed on May 4"); after it only
                 # right after ("Monday said"): "occurred on May 2, the city said" dates the occurrence
-                "procedure": fam("procedure", 100, 25),
-                "report": fam("report", 60, 15),
+                "procedure": 0.0 if named else fam("procedure", 100, 25),
+                "report": 0.0 if named else fam("report", 60, 15),
                 "caption": float(len(line) < 700 and next(cues_.family_in("caption", line_lo, line_hi), None) is not None),
                 "header": float(next(cues_.family_in("header", max(line_lo, s - 30), s), None) is not None
                                 or len(line.strip()) <= (e - s) + 25),
@@ -202,8 +227,15 @@ class DatesComponent:
                 for c in before:
                     if c[1] <= nearest_before[0] and not c[3] and r.coordination.fullmatch(text, c[1], nearest_before[0]):
                         shared_before.add(c[2])
+            # a same-day marker after the date with no other date between ("It was noticed within minutes"):
+            # it refers to the last event the text dated
+            i_next = bisect.bisect_right(starts, s)
+            upto = min(e + SAME_DAY_REACH, starts[i_next]) if i_next < len(starts) else e + SAME_DAY_REACH
             for role in ROLES:
                 f = dict(common)
+                marks = cues_.same_day.get(role, ())
+                j = bisect.bisect_left(marks, e)
+                f["own_same_day"] = float(j < len(marks) and marks[j] < upto)
                 f["own_verb_before"] = max((_closeness((s - c[1]) // reach_b) for c in before if c[2] == role and not c[3]),
                                            default=0.0)
                 f["own_clause"] = float(any(c[2] == role and not c[3] for c in cues_.roles_in(cl, ch)))
@@ -235,6 +267,8 @@ class DatesComponent:
             for p in phrases:
                 sc = self.score(w, p.features[role])
                 p.scores[role] = sc
+                if p.range_day and role in SPAN_ROLES:
+                    continue
                 if sc > best_score:
                     best, best_score = p, sc
             if best is not None:
