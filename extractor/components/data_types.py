@@ -109,6 +109,13 @@ def _negated_before(r: "DataTypeRules", text: str, cl: int, ls: int) -> bool:
     return False
 
 
+def _negated_after_subject(r: "DataTypeRules", rest: str) -> bool:
+    """A negated verb right after the comma that closes the list's subject, with no exposure verb
+    before that comma ("..., ainsi que les numéros de registre, n'ont pas été consultées")."""
+    m = r.neg_after_comma.match(rest) if r.neg_after_comma is not None else None
+    return bool(m) and not (r.exposure and r.exposure.search(m.group(1)))
+
+
 def _blank(rx: Optional[re.Pattern], chunk: str) -> str:
     """`chunk` with the matches of `rx` blanked out (same length): "not limited to" is no negation."""
     return chunk if rx is None else rx.sub(lambda m: " " * len(m.group(0)), chunk)
@@ -133,6 +140,9 @@ class DataTypeRules:
         self.neg_before = _alt(c["negation_before"], after=r"\b")
         self.neg_after_adverb = _alt(c["negation_after_adverb"], before=_within(60))
         self.neg_after = _alt(c["negation_after"], before=_within(60))
+        # "des données comme les numéros de carte, les mots de passe, ainsi que X, n'ont pas été
+        # consultées": the verb of a long list subject, after the comma that closes the subject
+        self.neg_after_comma = _alt(c["negation_after"], before=r"^([^.;:!?]{0,100}?),\s{0,3}(?<![\w])")
         self.hypothetical = _alt(c["hypothetical"])
         self.uncertain = _alt(c["uncertain"])
         self.vector = _alt(c["vector"])
@@ -145,6 +155,7 @@ class DataTypeRules:
         self.dept_before = _alt(c["department_before"], after=rf"\s+(?:(?:{link})\s*)?$")
         self.dept_after = _alt(c["department_after"], before=r"^\s+")
         self.law = _alt(c["law"])
+        self.definition = _alt(c.get("definition", []))
         self.second_person = _alt(c["second_person"])
         joiner = "|".join(sorted((j for j in c["list_joiner"]), key=len, reverse=True))
         filler = "|".join(sorted((f for f in c["list_filler"]), key=len, reverse=True))
@@ -201,7 +212,8 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
             plo = prev[0]
         cl, ch = clause_bounds(text, ls, le, lo, hi, r.breaks)
         negated = _negated_before(r, text, cl, ls) or bool(
-            r.neg_after and r.neg_after.match(_blank(r.neg_exceptions, text[le:ch]))) or bool(
+            r.neg_after and r.neg_after.match(_blank(r.neg_exceptions, text[le:ch]))) or _negated_after_subject(
+            r, _blank(r.neg_exceptions, text[le:ch])) or bool(
             # "ne seraient toutefois pas en cause": the adverb is no clause break here
             r.neg_after_adverb and r.neg_after_adverb.match(text[le:hi]))
         # "no financial information, such as credit card numbers": the examples share the negation
@@ -213,7 +225,8 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
         exposure_sent = _search(r.exposure, text, plo, hi)
         noun_sent = _search(r.data_noun, text, plo, ls) or _search(r.data_noun, text, le, hi)
         # what fraudsters might ask for, the password used to get in: said before the item, in its clause
-        blocked = negated or _search(r.hypothetical, text, max(cl, ls - 80), ls)
+        # ... and what a law or a policy defines as personal information ("such as a name"): no breach
+        blocked = negated or _search(r.hypothetical, text, max(cl, ls - 80), ls) or _search(r.definition, text, max(cl, ls - 160), ls)
         outage = bool(r.outage and r.outage.match(text[le:ch]))
         uncertain = _search(r.uncertain, text, cl, ch)
         advice = _search(r.advice, text, max(cl, ls - 80), ls)
