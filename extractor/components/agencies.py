@@ -104,6 +104,19 @@ class AgenciesComponent:
         r = self.rules
         return e > s and _has_word(text[s:e]) and any(rx.search(text, s, e) for rx in (r.notified, r.investigating, r.negated))
 
+    def own_predicate(self, text: str, after_coord: int, m: Mention, hi: int) -> bool:
+        """Whether mention `m`, right after a coordination, is the subject of a predicate of its own:
+        a role cue or a negation within 40 characters after it, no comma or relative pronoun between."""
+        r = self.rules
+        if m.start - after_coord > 12:
+            return False
+        hi = min(hi, m.end + 40)
+        for rx in (r.notified, r.investigating, r.negated):
+            c = rx.search(text, m.end, hi)
+            if c is not None and "," not in text[m.end:c.start()] and not r.conjunct_re.search(text, m.end, c.start()):
+                return True
+        return False
+
     def segments(self, text: str, ments: list[Mention], sents) -> dict[int, tuple[int, int, int, int]]:
         """For each mention (by index): (segment start, segment end, sentence start, sentence end).
         The segment is its clause, cut between two mentions at a coordination that starts a new
@@ -125,9 +138,17 @@ class AgenciesComponent:
             for a, b in zip(idx, idx[1:]):
                 ma, mb = ments[a], ments[b]
                 cut = None
-                for c in r.coord_re.finditer(text, ma.end, max(ma.end, mb.start)):
+                coords = list(r.coord_re.finditer(text, ma.end, max(ma.end, mb.start)))
+                for c in coords:
                     if self.predicate(text, ma.end, c.start()):
                         cut = c.start()
+                # "Le CIUSSS a avisé la CAI de la fuite, et le SPVM a ouvert une enquête": the first
+                # mention is the object of a predicate before it, the second the subject of its own
+                if cut is None and coords:
+                    left = next((c for c in reversed(cuts) if c is not None), cl)
+                    nxt = ments[idx[idx.index(b) + 1]].start if b != idx[-1] else ch
+                    if self.predicate(text, left, ma.start) and self.own_predicate(text, coords[-1].end(), mb, min(nxt, ch)):
+                        cut = coords[-1].start()
                 cuts.append(cut)
             cuts.append(ch)
             # segment of idx[k]: from the last cut at or before it, to the next cut after it
