@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Optional
 from urllib.parse import urlparse
 
+from .cue_index import Screen, screen_text
 from .document import parse_published
 from .resources import LANGUAGES, cues, language_info, shared
 
@@ -51,10 +52,19 @@ class Dateline:
     end: int
 
 
+@lru_cache(maxsize=1)
+def _wire_screen():
+    """Every dateline has a wire tag: the literal screen of the tags (most texts have none)."""
+    return Screen(re.escape(tag) for tag in shared("sources.json")["wire_tags"])
+
+
 def find_dateline(text: str) -> Optional[Dateline]:
     """A newswire dateline near the top of the text: place, date and where the body starts."""
+    end = min(len(text), 1500)
+    if not _wire_screen().may_match(screen_text(text[:end])):
+        return None  # no wire tag in the first 1,500 characters: the regex cannot match
     rx, months = _dateline_rules()
-    m = rx.search(text, 0, min(len(text), 1500))
+    m = rx.search(text, 0, end)
     if not m:
         return None
     day, month, year = (m["d1"], m["m1"], m["y1"]) if m["m1"] else (m["d2"], m["m2"], m["y2"])

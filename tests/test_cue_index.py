@@ -67,17 +67,28 @@ def test_split_alternatives_keeps_groups_classes_and_escapes_whole():
     assert split_alternatives(r"[]|]|[^]|]") == ["[]|]", "[^]|]"]
 
 
-def test_alternation_index_runs_only_the_alternatives_that_can_match():
+def test_literal_prefix_is_the_literal_run_every_match_starts_with():
+    from extractor.cue_index import literal_prefix
+
+    assert literal_prefix(r"(?P<g0>Commission\s+d['’]?accès)") == "commission"
+    assert literal_prefix(r"(?:CAI)") == "cai"
+    assert literal_prefix(r"[Pp]olice") == "" and literal_prefix(r"(?:a|b)c") == ""
+
+
+def test_alternation_index_tries_only_the_alternatives_that_can_match():
     from extractor.cue_index import AlternationIndex
 
-    rx = re.compile(r"(?<!\w)(?:(?P<g0>commission\s+d'accès)|(?P<g1>commission)|(?P<g2>CAI))(?!\w)", re.IGNORECASE)
+    rx = re.compile(r"(?<!\w)(?:(?P<g0>commission\s+d'accès)|(?P<g1>commission)|(?P<g2>CAI)|(?P<g3>[Ss]ûreté))(?!\w)",
+                    re.IGNORECASE)
     index = AlternationIndex(rx, r"(?<!\w)", r"(?!\w)")
-    assert index.regex_for(screen_text("Rien à signaler")) is None
-    reduced = index.regex_for(screen_text("La Commission a reçu un avis"))
-    # g0's literal is its longest run ("commission"): it may match and still runs; "cai" does not occur
-    assert reduced.pattern.count("(?P<") == 2 and "CAI" not in reduced.pattern
-    text = "La Commission d'accès et la CAI, puis la commission."
-    assert [m.span() for m in index.finditer(text, screen_text(text))] == [m.span() for m in rx.finditer(text)]
+    assert index.anchored == {"commission": [0, 1], "cai": [2]} and index.screened == {"ûreté": [3]}
+    text = "La Commission d'accès, la CAI, la commission et la Sûreté; Commissions, CAIS."
+    found = index.finditer(text, screen_text(text))
+    assert [(m.span(), m.lastgroup) for m in found] == [(m.span(), m.lastgroup) for m in rx.finditer(text)]
+    assert [m.lastgroup for m in found] == ["g0", "g2", "g1", "g3"]
+    assert set(index._one) == {0, 1, 2, 3}  # every alternative had a literal in the text
+    index.finditer("rien", "rien")
+    assert index.finditer("Rien à signaler", "rien à signaler") == []
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -89,8 +100,25 @@ def test_agency_names_screened_match_exactly_as_the_whole_gazetteer(lang):
     texts = _texts()[lang]
     for text in texts:
         low = screen_text(text)
-        assert list(iter_labelled(text, _for_text(r.screened, low), r.labels)) == \
+        assert list(iter_labelled(text, _for_text(r.screened, text, low), r.labels)) == \
             list(iter_labelled(text, (r.sens, r.insens), r.labels))
-        assert list(iter_labelled(text, _for_text(r.pattern_screened, low), r.pattern_labels)) == \
+        assert list(iter_labelled(text, _for_text(r.pattern_screened, text, low), r.pattern_labels)) == \
             list(iter_labelled(text, r.pattern_res, r.pattern_labels))
-    assert sum(len(x.index.always) for x in r.screened) < 0.2 * len(r.labels)  # the screen skips most names
+    assert sum(len(x.always) for x in r.screened) < 0.2 * len(r.labels)  # the screen skips most names
+
+
+def test_dateline_wire_screen_skips_only_texts_the_regex_cannot_match():
+    from extractor.html import _dateline_rules, find_dateline
+
+    rx, _ = _dateline_rules()
+    own = ["SHERBROOKE, QC, le 3 mars 2025 /CNW Telbec/ - La clinique avise ses patients.",
+           "TORONTO, May 12, 2024 /PRNewswire/ -- A payroll firm reports an intrusion.",
+           "Gatineau, 9 avril 2023 /cnw/ - Une coopérative confirme un incident."]
+    texts = own + [t for lang in ("fr", "en") for t in _texts()[lang]]
+    found = 0
+    for text in texts:
+        m = rx.search(text, 0, min(len(text), 1500))
+        d = find_dateline(text)
+        assert (d.start, d.end) == m.span() if d else m is None
+        found += d is not None
+    assert found >= len(own)
