@@ -154,18 +154,32 @@ def _agglomerate(group: list[int], reps: list[Rep], score: dict, support: dict, 
     threshold = S("link_threshold")
     margin = S("contest_margin")
     refused: set[tuple[int, int]] = set()
-    table: dict[tuple[int, int], float] = {}  # the linkage of two clusters, kept until one of them changes
+    # The linkage of every two clusters, and the pairs at or above the threshold, kept up to date: a join recomputes
+    # only the pairs of the joined cluster. The best pair is searched among the eligible ones in the order of the
+    # full scan (by first, then second cluster), so it is the same pair.
+    ids = sorted(members)
+    table: dict[tuple[int, int], float] = {}
+    eligible: dict[tuple[int, int], float] = {}
+    for x in range(len(ids)):
+        for y in range(x + 1, len(ids)):
+            v = table[(ids[x], ids[y])] = linkage(members[ids[x]], members[ids[y]])
+            if v >= threshold:
+                eligible[(ids[x], ids[y])] = v
+    tops: dict[tuple[int, int], float] = {}  # the best single link between two clusters (the contest test)
+
+    def top(x: int, y: int) -> float:
+        p = pair(x, y)
+        t = tops.get(p)
+        if t is None:
+            t = tops[p] = max(score.get(pair(i, j), 0.0) for i in members[x] for j in members[y])
+        return t
+
     while len(members) > 1:
-        ids = sorted(members)
         best = None
-        for x in range(len(ids)):
-            for y in range(x + 1, len(ids)):
-                a, b = ids[x], ids[y]
-                v = table.get((a, b))
-                if v is None:
-                    v = table[(a, b)] = linkage(members[a], members[b])
-                if v >= threshold and (a, b) not in refused and (best is None or v > best[0] + 1e-12):
-                    best = (v, a, b)
+        for (a, b) in sorted(eligible):
+            v = eligible[(a, b)]
+            if (a, b) not in refused and (best is None or v > best[0] + 1e-12):
+                best = (v, a, b)
         if best is None:
             break
         v, a, b = best
@@ -176,7 +190,7 @@ def _agglomerate(group: list[int], reps: list[Rep], score: dict, support: dict, 
             for c in ids:
                 if c in (a, b):
                     continue
-                vc = max(score.get(pair(x, y), 0.0) for x in members[me] for y in members[c])
+                vc = top(me, c)
                 if (vc >= threshold and table.get(pair(other, c), 0.0) < 0
                         and evidence_of(members[me], members[other]) - evidence_of(members[me], members[c]) < margin):
                     contested = True
@@ -186,6 +200,21 @@ def _agglomerate(group: list[int], reps: list[Rep], score: dict, support: dict, 
         keep, drop = (a, b) if a < b else (b, a)
         members[keep] = sorted(members[keep] + members[drop])
         del members[drop]
-        table = {p: v for p, v in table.items() if keep not in p and drop not in p}
+        ids.remove(drop)
+        for c in ids:
+            for z in (keep, drop):
+                p = pair(z, c)
+                table.pop(p, None)
+                eligible.pop(p, None)
+                tops.pop(p, None)
+        table.pop((keep, drop), None)
+        eligible.pop((keep, drop), None)
+        tops.pop((keep, drop), None)
+        for c in ids:
+            if c != keep:
+                p = pair(keep, c)
+                v = table[p] = linkage(members[p[0]], members[p[1]])
+                if v >= threshold:
+                    eligible[p] = v
         refused = {p for p in refused if drop not in p and keep not in p}
     return members
