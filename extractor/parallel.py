@@ -1,9 +1,9 @@
 """`--workers N`: documents split across processes, records back in the input order.
 
-Each worker is a process of its own with its own pipelines: they load at the same time
-(one language at a time, lazily, as documents of that language arrive), so start-up
-costs one load's wall time, not N. Where the platform forks and the parent has already
-loaded pipelines (a library user, the benchmark), the workers inherit them instead.
+Where the platform forks, the parent loads the pipelines of the languages that documents
+passing the prefilter need (once), then forks: the workers inherit them, with the
+collector's generations frozen so that they share the parent's pages instead of copying
+them. Elsewhere (spawn) each worker loads its own pipelines, lazily.
 
 Documents go out in small ordered chunks (at most ``batch_size``; smaller when there are
 few documents, so that every worker gets some); ``imap`` returns the chunks in order and
@@ -13,6 +13,7 @@ read lazily from the input iterable, a bounded number of chunks ahead.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing as mp
 from typing import Iterable, Iterator, Optional
@@ -37,6 +38,30 @@ def _init(batch_size: int, prefilter: bool) -> None:
 
 def _run(chunk: list) -> list:
     return list(_worker.extract_many(chunk))
+
+
+def _preload(items: list, prefilter: bool) -> None:
+    """Load here, once, the pipelines of the languages the workers will need (a document of that language
+    passes the prefilter), so that forked workers inherit them instead of each loading its own: two workers
+    then start as fast as one. Already loaded languages (a library user, the benchmark) cost nothing."""
+    from .nlp import get_nlp, loaded_languages
+    from .pipeline import prepare, to_document
+    from .prefilter import passes
+    from .resources import LANGUAGES
+
+    missing = set(LANGUAGES) - set(loaded_languages())
+    needed: set = set()
+    for obj in items:
+        if not missing - needed:
+            break
+        try:
+            prep = prepare(to_document(obj))
+        except Exception:  # the worker reports it, as one worker would
+            continue
+        if prep.language in missing and (not prefilter or passes(prep.text, prep.language)):
+            needed.add(prep.language)
+    for lang in sorted(needed):
+        get_nlp(lang)
 
 
 def chunk_size(n_docs: Optional[int], workers: int, batch_size: int) -> int:
@@ -67,7 +92,18 @@ def extract_parallel(items: Iterable, *, workers: int = 2, batch_size: int = 16,
         yield from Extractor(batch_size=batch_size, prefilter=prefilter).extract_many(items)
         return
     size = chunk_size(len(items), workers, batch_size)
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    with ctx.Pool(workers, initializer=_init, initargs=(batch_size, prefilter)) as pool:
-        for out in pool.imap(_run, _chunks(items, size)):
-            yield from out
+    fork = "fork" in mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if fork else "spawn")
+    if fork:
+        _preload(items, prefilter)
+        # What the workers inherit (pipelines loaded here, the interpreter's own objects) is shared with this
+        # process page by page until written. The collector's traversals write to every object it scans:
+        # frozen, they are left alone, and a worker does not copy the parent's memory page after page.
+        gc.freeze()
+    try:
+        with ctx.Pool(workers, initializer=_init, initargs=(batch_size, prefilter)) as pool:
+            for out in pool.imap(_run, _chunks(items, size)):
+                yield from out
+    finally:
+        if fork:
+            gc.unfreeze()

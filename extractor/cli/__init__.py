@@ -50,8 +50,18 @@ def load_command_plugins() -> None:
         register(app)
 
 
+def _verb(argv: list[str]):
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def _library_verbs() -> set:
+    """The verbs this package registers itself (a command's name defaults to its function's, as in Typer)."""
+    names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
+    return names | {g.name for g in app.registered_groups if g.name}
+
+
 def _check_job_verb(argv: list[str]) -> None:
-    verb = next((a for a in argv if not a.startswith("-")), None)
+    verb = _verb(argv)
     if verb in JOB_VERBS and not any(c.name == verb for c in app.registered_commands):
         raise click.UsageError(f"`{verb}` is the scheduled job's verb: it needs the job package (pipelines), "
                                f"installed with incidents-extractor")
@@ -78,8 +88,10 @@ def main(argv: list[str] | None = None) -> None:
         from .. import settings
 
         settings.all_settings()  # a bad $INCIDENTS_SETTINGS fails here, in one line, whatever the verb
-        load_command_plugins()
-        _check_job_verb(sys.argv[1:] if argv is None else list(argv))
+        args = sys.argv[1:] if argv is None else list(argv)
+        if _verb(args) not in _library_verbs():  # a library verb needs no plugin (importing one costs ~0.3 s)
+            load_command_plugins()
+        _check_job_verb(args)
         rv = app(args=argv, standalone_mode=False)
     except ExtractorError as err:
         print(f"incidents: error: {err}", file=sys.stderr)
