@@ -211,11 +211,12 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
         if prev and prev[1] < 10**9 and (text[prev[0]:prev[1]].rstrip().endswith(":") or ls - lo < 4):
             plo = prev[0]
         cl, ch = clause_bounds(text, ls, le, lo, hi, r.breaks)
-        negated = _negated_before(r, text, cl, ls) or bool(
-            r.neg_after and r.neg_after.match(_blank(r.neg_exceptions, text[le:ch]))) or _negated_after_subject(
-            r, _blank(r.neg_exceptions, text[le:ch])) or bool(
-            # "ne seraient toutefois pas en cause": the adverb is no clause break here
-            r.neg_after_adverb and r.neg_after_adverb.match(text[le:hi]))
+        negated = _negated_before(r, text, cl, ls)
+        if not negated:
+            tail = _blank(r.neg_exceptions, text[le:ch])  # the clause after the item, "not limited to" blanked
+            negated = bool(r.neg_after and r.neg_after.match(tail)) or _negated_after_subject(r, tail) or bool(
+                # "ne seraient toutefois pas en cause": the adverb is no clause break here
+                r.neg_after_adverb and r.neg_after_adverb.match(text[le:hi]))
         # "no financial information, such as credit card numbers": the examples share the negation
         if prev_negated and 0 <= ls - prev_end <= 40 and prev_end >= cl and _search(r.introducer, text, prev_end, ls):
             negated = True
