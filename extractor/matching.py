@@ -99,13 +99,14 @@ def rep_from_record(rid: int, source_id: Optional[str], rec: dict, doc: Optional
     published = day(src.get("published")) or day(doc.get("published")) or dv("disclosed")
     org = rec.get("organization") or {}
     text = (doc.get("text") or "")[:S("era_text_chars")]
+    toks = _tokens(text)
     count = (rec.get("victims") or {}).get("count")
     kind = src.get("kind") or doc.get("kind") or "other"
     return Rep(
         rid=rid, source_id=source_id or src.get("id") or str(rid), rec=rec, published=published,
         incident=dv("incident"), discovered=dv("discovered"), count=count if isinstance(count, int) and count > 0 else None,
-        kind=kind, keys=org_keys(rec.get("organization"), text),
-        words=" " + " ".join(_tokens(text)) + " ", names=_own_names(org),
+        kind=kind, keys=org_keys(rec.get("organization"), text, toks),
+        words=" " + " ".join(toks) + " ", names=_own_names(org),
         follow_up=kind == "regulator" or is_follow_up(doc.get("title") or src.get("title"), doc.get("text")),
         codes=frozenset(d["code"] for d in rec.get("data_types") or [] if d.get("code") and d["code"] != UNSPECIFIED),
         agencies=frozenset(a["code"] for a in rec.get("agencies") or [] if a.get("code")), doc=doc,

@@ -129,15 +129,21 @@ def fold(name: Optional[str]) -> str:
     s = re.sub(r"['\u2019]s\b", "", s)  # possessive: "PowerSchool's system" -> "powerschool system"
     s = s.replace("&", " and ").replace("_", " ")
     tokens = [t for t in _PUNCT.sub(" ", s).split() if t not in w.articles]
+    return " ".join(_drop_suffixes(tokens))
+
+
+def _drop_suffixes(tokens: list[str]) -> list[str]:
+    """`tokens` without their trailing legal suffixes ("x inc", "y s a"), one word at least kept."""
+    suffixes = words().suffixes
     changed = True
     while changed and len(tokens) > 1:
         changed = False
-        for suf in w.suffixes:
+        for suf in suffixes:
             if len(tokens) > len(suf) and tuple(tokens[-len(suf):]) == suf:
                 tokens = tokens[: -len(suf)]
                 changed = True
                 break
-    return " ".join(tokens)
+    return tokens
 
 
 def content_tokens(folded: str) -> list[str]:
@@ -320,12 +326,12 @@ class OrgKeys:
         return set(self.primary) | set(self.aliases) | set(self.generic)
 
 
-def org_keys(org: Optional[dict], text: Optional[str] = None) -> OrgKeys:
+def org_keys(org: Optional[dict], text: Optional[str] = None, toks: Optional[list[str]] = None) -> OrgKeys:
     """The keys of a record's ``organization`` (name, acronym, aliases), gazetteer first; with the report's text,
     the parent companies and subsidiaries it names among them (`company_relations`): a parent's keys are marked
     (``parents``: a parent's name is no proof of one breach), and a subsidiary the text names as the child of
     another of the record's names becomes a primary key (the record is about the subsidiary) unless the record's
-    own name is that parent."""
+    own name is that parent. `toks`: the text's ``_tokens``, when the caller has them."""
     out = OrgKeys()
     if not org or not org.get("name"):
         return out
@@ -377,7 +383,7 @@ def org_keys(org: Optional[dict], text: Optional[str] = None) -> OrgKeys:
             if is_primary:
                 named += g
     if text and len(resolved) > 0:
-        children, parents = company_relations([r[0] for r in resolved], text)
+        children, parents = company_relations([r[0] for r in resolved], text, toks)
         own_is_parent = any(resolved[i][3] and not resolved[i][4] for i in parents)
         promoted = [] if own_is_parent else [k for i in sorted(children) for k in per[i]]
         for k in promoted:
@@ -397,21 +403,14 @@ RELATION_GAP = 3   # tokens allowed between a cue and a name before it, or after
 
 def _core(name: str) -> tuple:
     """A name's words as a text writes them: leading articles and trailing legal suffixes dropped."""
-    w = words()
+    articles = words().articles
     toks = _tokens(name)
-    while toks and toks[0] in w.articles:
+    while toks and toks[0] in articles:
         toks.pop(0)
-    changed = True
-    while changed and len(toks) > 1:
-        changed = False
-        for suf in w.suffixes:
-            if len(toks) > len(suf) and tuple(toks[-len(suf):]) == suf:
-                toks, changed = toks[: -len(suf)], True
-                break
-    return tuple(toks)
+    return tuple(_drop_suffixes(toks))
 
 
-def company_relations(names: list[str], text: str) -> tuple[set[int], set[int]]:
+def company_relations(names: list[str], text: str, toks: Optional[list[str]] = None) -> tuple[set[int], set[int]]:
     """(children, parents): the indices of `names` that the text calls a subsidiary and a parent company.
 
     A name after a ``child_follows`` cue (*parent company of X*, *la société mère de X*) is a child, and the name
@@ -419,11 +418,11 @@ def company_relations(names: list[str], text: str) -> tuple[set[int], set[int]]:
     child (*the parent company of X, Empire Company Ltd.*) its parent; a name after a ``parent_follows`` cue
     (*a subsidiary of Y*, *filiale du groupe Y*, *owned by Y*) is a parent, and the name just before the cue its
     child. The cues are data (``parent_company`` in resources/<lang>/names.json). A name both child and parent
-    counts as neither."""
+    counts as neither. `toks`: the text's ``_tokens``, when the caller has them."""
     w = words()
     if not text or not names or not (w.child_follows or w.parent_follows):
         return set(), set()
-    toks = _tokens(text)
+    toks = _tokens(text) if toks is None else toks
     cores = [c if len(" ".join(c)) >= MIN_KEY_CHARS else () for c in (_core(n) for n in names)]
     first: dict[str, list[int]] = {}
     for i, c in enumerate(cores):
