@@ -40,10 +40,15 @@ def _run(chunk: list) -> list:
     return list(_worker.extract_many(chunk))
 
 
+PRELOAD_SCAN = 256  # documents the parent reads ahead for the languages to preload (prepared again by the workers)
+
+
 def _preload(items: list, prefilter: bool) -> None:
     """Load here, once, the pipelines of the languages the workers will need (a document of that language
     passes the prefilter), so that forked workers inherit them instead of each loading its own: two workers
-    then start as fast as one. Already loaded languages (a library user, the benchmark) cost nothing."""
+    then start as fast as one. Already loaded languages (a library user, the benchmark) cost nothing. Only the
+    first PRELOAD_SCAN documents are read (this runs before any worker starts: a French-only input must not be
+    prepared whole, serially, in the parent); a language first needed later loads in the worker that meets it."""
     from .nlp import get_nlp, loaded_languages
     from .pipeline import prepare, to_document
     from .prefilter import passes
@@ -51,7 +56,7 @@ def _preload(items: list, prefilter: bool) -> None:
 
     missing = set(LANGUAGES) - set(loaded_languages())
     needed: set = set()
-    for obj in items:
+    for obj in itertools.islice(items, PRELOAD_SCAN):
         if not missing - needed:
             break
         try:
