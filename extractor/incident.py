@@ -9,10 +9,9 @@ stable across stores, and ``report_id``, the row in this store).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import json
 from datetime import date
+from functools import lru_cache
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field

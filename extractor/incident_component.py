@@ -108,6 +108,8 @@ def _lookups(conn) -> tuple[str, str]:
     return (_ATTACHED.format(by("reports_victims_count")) + f"{COUNT_SQL} = ?",
             _ATTACHED.format(by("reports_incident_day")) + f"{INCIDENT_DAY_SQL} IN ({{0}}) UNION "
             + _ATTACHED.format(by("reports_discovered_day")) + f"{DISCOVERED_DAY_SQL} IN ({{0}})")
+
+
 _VECTORS_SQL = ("SELECT r.id, d.published, e.dim, e.vector FROM reports r JOIN documents d ON d.id = r.document_id "
                 "JOIN incident_reports ir ON ir.report_id = r.id "
                 "JOIN embeddings e ON e.report_id = r.id AND e.backend = ? WHERE ")

@@ -26,7 +26,7 @@ from typing import Callable, Iterator, Optional, Union
 from .errors import StoreError
 from .safe_io import atomic_output, ingest_lock, ingest_running  # noqa: F401  (the store's public helpers)
 
-from .schema_sql import SCHEMA_V1, SCHEMA_V2  # noqa: E402  the SQL of versions 1 and 2 (docs/STORE.md)
+from .schema_sql import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4  # noqa: E402  the SQL of versions 1, 2 and 4 (docs/STORE.md)
 
 Migration = Union[str, Callable[[sqlite3.Connection], None]]
 
@@ -34,7 +34,6 @@ Migration = Union[str, Callable[[sqlite3.Connection], None]]
 # Each runs inside one transaction together with the bump of meta.schema_version.
 MIGRATIONS: list[Migration] = [SCHEMA_V1, SCHEMA_V2]
 from .views import migrate_v3 as _v3  # noqa: E402  version 3: views, codes, FTS, FK indexes, alerts (docs/VIEW.md)
-from .schema_sql import SCHEMA_V4  # noqa: E402  version 4: the attach's lookups indexed (docs/STORE.md)
 MIGRATIONS += [_v3, SCHEMA_V4]
 
 BUSY_TIMEOUT_MS = 30_000
