@@ -74,6 +74,8 @@ def ingest_cmd(
         with ingest_lock(db, wait=wait), Store(db) as store:
             summary = ing.ingest_docs_file(store, docs, log=log)
         print(summary.docs_line(), file=sys.stderr)
+        if summary.errors and not summary.documents:  # as `extract --docs`: not one line could be read
+            raise InputError(f"every document failed ({summary.errors} of {summary.errors}): nothing was stored")
         return
     if demo and feeds:
         raise InputError("--demo uses its own feed list: drop --feeds")

@@ -453,3 +453,29 @@ def test_ingest_docs_stores_extracts_embeds_and_attaches_like_a_feed_item(tmp_pa
     assert rows(db, "SELECT COUNT(*) AS n FROM embeddings")[0]["n"] == len(incident_reports) >= 1
     attached = rows(db, "SELECT incident_id FROM incident_reports")
     assert len(attached) == len(incident_reports)
+
+
+def test_ingest_docs_fails_when_every_document_failed_and_keeps_the_store(tmp_path, capsys):
+    """As `extract --docs`: a file none of whose lines is a document exits non-zero, in one line; the store keeps
+    what it had, and an empty file is no failure."""
+    from extractor.cli import main
+
+    db = tmp_path / "docs.db"
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"id": "d-1", "language": "en", "published": "2024-05-03",
+                                "text": "Five tips to choose a strong password for your online banking."}) + "\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "d-2", "text": "cut\nnot json\n', encoding="utf-8")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    codes = []
+    for path in (good, bad, empty):
+        with pytest.raises(SystemExit) as exit_:
+            main(["ingest", "--docs", str(path), "--db", str(db), "--quiet"])
+        codes.append(exit_.value.code)
+        err = capsys.readouterr().err
+        if path is bad:
+            assert err.strip().splitlines()[-1] == "incidents: error: every document failed (2 of 2): nothing was stored"
+            assert "Traceback" not in err
+    assert codes[0] == 0 and codes[1] != 0 and codes[2] == 0, codes
+    assert [r["source_id"] for r in rows(db, "SELECT source_id FROM documents")] == ["d-1"]
