@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from re import _compiler
 
+import pytest
+
 
 def test_importing_and_loading_do_not_patch_re():
     original = _compiler.compile
@@ -43,8 +45,8 @@ def test_small_patterns_of_a_load_come_back_from_one_bundle(tmp_path):
         return [(c.pattern, c.flags, c.groupindex, [bool(c.search(t)) for t in probes]) for c in got]
 
     first = nlp._RegexCache(tmp_path)
-    if first.dir is None:  # another Python: no cache at all
-        return
+    if first.dir is None:
+        pytest.skip("this Python's regex internals are not the ones the cache knows: no cache at all")
     expected = [(c.pattern, c.flags, c.groupindex, [bool(c.search(t)) for t in probes])
                 for c in (re.compile(p + "(?#probe)") for p in small)]
     re.purge()  # re's own cache answers before ours
