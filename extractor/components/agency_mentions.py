@@ -82,13 +82,16 @@ class AgencyRules:
                 pairs.append((re.escape(acr), row["code"]))
             for pattern in row.get("patterns", []):  # named forces of the generic codes: "police de Laval"
                 patterns.append((pattern, row["code"]))
-        self.sens, self.insens, self.labels = split_patterns(pairs)
+        sens, insens, self.labels = split_patterns(pairs)
         # regex patterns apart from the names, so that a name always beats a pattern at the same place
         p_sens, p_insens, self.pattern_labels = split_patterns(patterns)
-        self.pattern_res = (p_sens, p_insens)
-        # the same regexes screened: one automaton pass over the text picks the names that can match
-        self.screened = tuple(_screened(rx) for rx in (self.sens, self.insens))
-        self.pattern_screened = tuple(_screened(rx) for rx in self.pattern_res)
+        # the same regexes screened: one automaton pass over the text picks the names that can match.
+        # What runs is the screen; the whole alternations (``sens``, ``insens``, ``pattern_res``: the
+        # reference the screen equals) are kept inside it only, never run on a document: the
+        # case-insensitive one tries its hundreds of names at every word start (about 1 s on a
+        # 40,000-character "a-a-a-" text), the screen only where a name's literal occurs
+        self.screened = tuple(_screened(rx) for rx in (sens, insens))
+        self.pattern_screened = tuple(_screened(rx) for rx in (p_sens, p_insens))
         # "les commissaires ... de l'Ontario et de l'Alberta": one title, two authorities
         self.jurisdiction, self.city = {}, {}
         for row in gazetteer():
@@ -126,6 +129,25 @@ class AgencyRules:
         self.negated = cue_regex(lang, "agency_roles", "negated", word_bounded=False)
         self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
 
+
+    @staticmethod
+    def _whole(screened) -> tuple:
+        return tuple(x.rx if isinstance(x, AlternationIndex) else x for x in screened)
+
+    @property
+    def sens(self):
+        """The whole case-sensitive name alternation (what ``screened[0]`` matches exactly)."""
+        return self._whole(self.screened)[0]
+
+    @property
+    def insens(self):
+        """The whole case-insensitive name alternation (what ``screened[1]`` matches exactly)."""
+        return self._whole(self.screened)[1]
+
+    @property
+    def pattern_res(self) -> tuple:
+        """The whole pattern alternations (what ``pattern_screened`` matches exactly)."""
+        return self._whole(self.pattern_screened)
 
     def _police_places(self):
         """The place tables of the provincial police forces: each force's provinces (``provincial_police_of``)
