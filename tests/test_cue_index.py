@@ -122,3 +122,33 @@ def test_dateline_wire_screen_skips_only_texts_the_regex_cannot_match():
         assert (d.start, d.end) == m.span() if d else m is None
         found += d is not None
     assert found >= len(own)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_organization_bodies_and_patterns_screened_match_exactly_as_unscreened(lang):
+    from extractor.components.org_rules import bodies_index, bodies_regex, rules_for
+
+    r = rules_for(lang)
+    index = bodies_index()
+    skipped = 0
+    for text in _texts()[lang]:
+        low = screen_text(text)
+        assert [m.span() for m in index.finditer(text, low)] == [m.span() for m in bodies_regex().finditer(text)]
+        may = r.pattern_index.candidates(low)
+        for k, rx in enumerate(r.patterns):
+            if k not in may:
+                assert rx.search(text) is None  # a pattern skipped is one that cannot match
+                skipped += 1
+    assert skipped > 0.5 * len(r.patterns) * len(_texts()[lang])  # the screen skips most patterns
+
+
+def test_name_occurrences_are_those_of_the_word_bounded_regex():
+    from extractor.components.org_candidates import _occurrences
+
+    own = "Caisse Alpha, CaisseAlpha, Caisse Alpha_2, l'Caisse Alpha. Caisse AlphaCaisse Alpha é-Caisse Alpha"
+    texts = [own, "AAA AAAA AAA_AAA AAA", "Bêta-Bêta Bêta2 Bêta"] + _texts()["fr"][:40]
+    for text in texts:
+        for name in ("Caisse Alpha", "AAA", "Bêta", "Desjardins", "la", "CAI", "(CSS)"):
+            assert list(_occurrences(text, name)) == \
+                [m.start() for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", text)]
+    assert list(_occurrences(own, "Caisse Alpha")) == [0, 45, 86]  # after an apostrophe or a hyphen, never in a word

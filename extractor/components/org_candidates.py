@@ -11,9 +11,10 @@ from typing import Optional
 
 from spacy.tokens import Doc
 
+from ..cue_index import doc_low
 from ..text import fold
 from ._util import doc_text
-from .org_rules import bodies_regex, initials, lead_articles, name_tails
+from .org_rules import bodies_index, initials, lead_articles, name_tails
 
 _ACR_DEF = re.compile(r"([A-ZÉÈÀ][\w’'&.\- ]{2,90}?)\s*\(\s*([A-ZÉ][A-Za-zÉ0-9&.\-]{1,9})\s*\)")
 
@@ -132,13 +133,17 @@ class Candidates:
             c = _clean(text, ent.start_char, ent.end_char)
             if c:
                 out.append(Mention(c[0], c[1], c[2], "ner", weight))
-        body_re = bodies_regex()
-        if body_re is not None:
-            for m in body_re.finditer(text):
+        low = doc_low(doc, text)
+        bodies = bodies_index()
+        if bodies is not None:
+            for m in bodies.finditer(text, low):
                 c = _clean(text, m.start(), m.end())
                 if c:
                     out.append(Mention(c[0], c[1], c[2], "gazetteer"))
-        for rx in r.patterns:
+        may = r.pattern_index.candidates(low)
+        for k, rx in enumerate(r.patterns):
+            if k not in may:
+                continue  # none of its literals occurs: it cannot match
             for m in rx.finditer(text):
                 if m.end() < len(text) and text[m.end()].isalnum():
                     continue  # a pattern that stops inside a word ("Commission" of "Commissioner's Office")
@@ -260,12 +265,12 @@ class Candidates:
             covered = {i for x in g.mentions for i in range(x.start, x.end)}
             names = {m.text for m in g.mentions if len(m.text) >= 3 or m.text.isupper()}
             for name in sorted(names, key=len, reverse=True):
-                for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", text):
-                    if m.start() not in have and m.start() not in covered:
-                        g.mentions.append(Mention(name, m.start(), m.end(), "repeat", 0.0,
-                                                  headline=headline(m.start(), m.end())))
-                        have.add(m.start())
-                        covered.update(range(m.start(), m.end()))
+                for s in _occurrences(text, name):
+                    if s not in have and s not in covered:
+                        e = s + len(name)
+                        g.mentions.append(Mention(name, s, e, "repeat", 0.0, headline=headline(s, e)))
+                        have.add(s)
+                        covered.update(range(s, e))
 
     def label_weight(self, g: Group) -> float:
         ner = [m.weight for m in g.mentions if m.source in ("ner", "cue", "camel", "issuer")]
@@ -281,6 +286,24 @@ def _camel_words(text: str) -> dict:
     for m in _CAMEL.finditer(text):
         spots.setdefault(m.group(0), []).append(m.start())
     return spots
+
+
+def _is_word(ch: str) -> bool:
+    """What the regex class ``\\w`` matches in a str pattern: an alphanumeric character or "_"."""
+    return ch.isalnum() or ch == "_"
+
+
+def _occurrences(text: str, name: str):
+    """The starts of `name` standing as a word of its own in `text`, as ``re.finditer(rf"(?<![\\w]){re.escape(name)}(?![\\w])")``
+    finds them (leftmost, not overlapping), by str.find: no regex compiled per name (re's cache of 512 thrashed)."""
+    n, size = len(name), len(text)
+    i = text.find(name)
+    while i >= 0:
+        if (i == 0 or not _is_word(text[i - 1])) and (i + n >= size or not _is_word(text[i + n])):
+            yield i
+            i = text.find(name, i + n)
+        else:
+            i = text.find(name, i + 1)
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ..cue_index import AlternationIndex, CueIndex
 from ..resources import ROOT as RESOURCES, alternation, cue_regex, cues, load_json, load_jsonl
 from ..text import fold, strip_accents
 from .agencies import gazetteer
@@ -70,6 +71,16 @@ def bodies_regex() -> re.Pattern | None:
     return alternation(tuple(re.escape(n) for n in names), re.IGNORECASE, True)
 
 
+_BOUNDS = (r"(?<![\w])", r"(?![\w])")  # alternation()'s head and tail around a word-bounded alternation
+
+
+@lru_cache(maxsize=None)
+def bodies_index() -> AlternationIndex | None:
+    """`bodies_regex` as an AlternationIndex: each name tried only where its literal occurs, the same matches."""
+    rx = bodies_regex()
+    return None if rx is None else AlternationIndex(rx, *_BOUNDS)
+
+
 def initials(name: str) -> str:
     words = re.split(r"[\s\-–]+", re.sub(r"[’']", " ", strip_accents(name)))
     stops = stop_words()
@@ -83,6 +94,8 @@ class OrgRules:
         # every language's institutional patterns: English articles name Québec bodies in French
         rows = [row for code in (lang, *[x for x in languages() if x != lang]) for row in load_jsonl(code, "org_patterns.jsonl")]
         self.patterns = [re.compile(p) for p in dict.fromkeys(r["pattern"] for r in rows)]
+        # which patterns can match a text (their literals occur): most of them never run on a document
+        self.pattern_index = CueIndex((k, rx.pattern, rx.flags) for k, rx in enumerate(self.patterns))
         org = c["organization"]
         arts = "|".join(_longest_first(all_words("articles")))
         self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:{arts})\s*)?$", re.IGNORECASE)
