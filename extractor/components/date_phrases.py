@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Optional
 
+from ..cue_index import AlternationIndex, _automaton, _sre_parse, literal_core, screen_text
 from ..resources import alternation, cues, load_json
 from ._util import sentence_bounds
 
@@ -34,13 +35,16 @@ class DatePhrase:
     range_day: bool = False  # the day also ends a range the text states (see find_phrases)
 
 
+_WORD_START = r"(?<![\w])"
+
+
 def _alt(patterns, word_start: bool = True) -> re.Pattern:
     """Regex fragments matched at a word start (a fragment may match the start of a longer word)."""
     pats = tuple(p for p in patterns if p)
     if not pats:
         return re.compile(r"(?!x)x")
     rx = alternation(pats, re.IGNORECASE, False)
-    return re.compile(r"(?<![\w])(?:" + rx.pattern + ")", re.IGNORECASE) if word_start else rx
+    return re.compile(_WORD_START + "(?:" + rx.pattern + ")", re.IGNORECASE) if word_start else rx
 
 
 def _suffix_alt(patterns) -> re.Pattern:
@@ -50,6 +54,24 @@ def _suffix_alt(patterns) -> re.Pattern:
         return re.compile(r"(?!x)x")
     body = "|".join(f"(?:{p})" for p in sorted(set(pats), key=lambda p: (-len(p), p)))
     return re.compile(rf"(?<![\w])(?:{body})[\s\u00a0]{{0,3}}$", re.IGNORECASE)
+
+
+class _Whole:
+    """A regex that is no word-start alternation, with AlternationIndex's `finditer(text, low)`."""
+
+    def __init__(self, rx: re.Pattern):
+        self.rx = rx
+
+    def finditer(self, text: str, low: str):
+        return self.rx.finditer(text)
+
+
+def _indexed(rx: re.Pattern):
+    """`rx` (made by _alt) as an AlternationIndex: the same matches, only the alternatives that can occur tried."""
+    try:
+        return AlternationIndex(rx, _WORD_START, "")
+    except ValueError:  # the empty family's never-matching regex
+        return _Whole(rx)
 
 
 class DateRules:
@@ -86,6 +108,14 @@ class DateRules:
             forms.append("(?P<rel>" + "|".join(w for w, _ in sorted(rel, key=lambda r: -len(r[0]))) + ")")
         self.rel_res = [(re.compile(w + "$", re.I), k) for w, k in sorted(rel, key=lambda r: -len(r[0]))]
         self.phrase_re = re.compile(r"(?<![\w-])(?:" + "|".join(forms) + r")(?![\w])", re.IGNORECASE)
+        # every phrase holds a digit or a weekday, first-day or relative word: the full pattern is searched only
+        # within its longest width before one of those anchors (found by one automaton pass over the screened text)
+        width = _sre_parse.parse(self.phrase_re.pattern, self.phrase_re.flags).getwidth()[1]
+        words = [re.escape(w) for w in self.weekdays] + [re.escape(w) for w in d["first_day"]] + [w for w, _ in rel]
+        cores = set().union(*(literal_core(w) for w in words)) if words else set()
+        self.phrase_width = width if width < _sre_parse.MAXREPEAT and all(cores) else None
+        self.phrase_anchor = _automaton(cores) if cores else None
+        self.digit_run = re.compile(r"(?<!\d)\d")
         # future verbs anywhere shortly before the date ("expects ... by June 30", "prévoit ... d'ici le 30 juin");
         # future prepositions only right before it ("by June 30", not "hit by a cyberattack on May 8")
         preps = set(x.get("future_prepositions", []))
@@ -107,6 +137,10 @@ class DateRules:
         # a page header's date at the start of its line ("date 2024-08-29", "Published: ...", "Mis à jour le")
         header = "|".join(f"(?:{h})" for h in x.get("header_cues", [])) or r"(?!x)x"
         self.header_lead = re.compile(rf"[\s\u00a0]{{0,8}}(?:{header})[\s\u00a0:]{{0,4}}", re.IGNORECASE)
+        # the same regexes, each run as an index over the screened text (only alternatives whose literals occur)
+        self.role_index = {role: _indexed(rx) for role, rx in self.role_res.items()}
+        self.family_index = {name: _indexed(rx) for name, rx in self.families.items()}
+        self.same_day_index = {role: _indexed(rx) for role, rx in self.same_day.items()}
         self.breaks = alternation(tuple(cues(lang)["clause_break"]), re.IGNORECASE, False)
         self.approx = _suffix_alt(x.get("approx_markers", []))
         self.bound = _suffix_alt(x.get("bound_markers", []))
@@ -187,14 +221,47 @@ def is_future(r: DateRules, text: str, s: int, lo: int) -> bool:
     return bool(r.future.search(text[max(lo, s - 60):s]) or r.future_prep.search(text, max(lo, s - 30), s))
 
 
-def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int]]) -> list[tuple[DatePhrase, re.Match]]:
-    """The single-day date phrases of `text` with their days (ranges, bounds, future dates and page headers left out)."""
+def _phrases(r: DateRules, text: str, low: Optional[str] = None) -> list[re.Match]:
+    """The matches of ``r.phrase_re.finditer(text)``, searched only near their anchors (`low`: the screened text).
+
+    A match starting at s holds an anchor (a digit run's first digit, a weekday, first-day or relative word) at
+    some a < s + width, so s >= a - width; an attempt at s reads no character past s + width + 1. Anchors whose
+    stretches [a - width, a] touch form one cluster, first a0 to last ak: a scan of [a0 - width, ak + width + 2)
+    finds, among the starts up to ak, the matches the whole-text scan finds, and no match starts between two
+    clusters. Each character is scanned about once, as in the whole-text scan."""
+    width, auto = r.phrase_width, r.phrase_anchor
+    if width is None or auto is None:
+        return list(r.phrase_re.finditer(text))
+    low = screen_text(text) if low is None else low
+    anchors = {m.start() for m in r.digit_run.finditer(text)}
+    if len(auto):
+        anchors.update(end - len(lit) + 1 for end, lit in auto.iter(low))
+    clusters: list[list[int]] = []
+    for a in sorted(anchors):
+        if clusters and a - width <= clusters[-1][1] + width + 2:  # the stretches scanned would overlap
+            clusters[-1][1] = a
+        else:
+            clusters.append([a, a])
+    out, pos, n = [], 0, len(text)
+    for first, last in clusters:
+        for m in r.phrase_re.finditer(text, max(pos, first - width), min(n, last + width + 2)):
+            if m.start() > last:
+                break
+            out.append(m)
+            pos = m.end() if m.end() > m.start() else m.start() + 1
+    return out
+
+
+def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int]],
+                 low: Optional[str] = None) -> list[tuple[DatePhrase, re.Match]]:
+    """The single-day date phrases of `text` with their days (ranges, bounds, future dates and page headers left out).
+    `low`: the text's ``cue_index.screen_text`` when the caller has it."""
     published: Optional[date] = meta.get("published")
     day_precision = meta.get("published_precision", "day") == "day"
     if published and not day_precision:  # "2006-06": any day of June 2006 may be before publication
         published = (published.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     skip_lo, skip_hi = meta.get("dateline_span") or (0, 0)
-    matches = [m for m in r.phrase_re.finditer(text) if not (skip_lo <= m.start() < skip_hi)]
+    matches = [m for m in _phrases(r, text, low) if not (skip_lo <= m.start() < skip_hi)]
     in_range, ranged = set(), []
     for a, b in zip(matches, matches[1:]):
         between = text[a.end():b.start()]

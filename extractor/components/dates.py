@@ -23,6 +23,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..cue_index import doc_low
 from ..resources import ROOT
 from ._util import clause_bounds, doc_text, sentence_bounds
 from .date_phrases import ROLES, DatePhrase, DateRules, find_phrases, precision_of, rules_for
@@ -66,12 +67,15 @@ def _closeness(d: int) -> float:
 
 
 class _Cues:
-    """Every cue of a document, found once: role cues (longest match wins across roles) and word families."""
+    """Every cue of a document, found once: role cues (longest match wins across roles) and word families.
 
-    def __init__(self, text: str, rules: DateRules):
+    Each family's regex runs as an AlternationIndex over the document's screened text (`low`): only the
+    alternatives whose literals occur are tried, and the matches are those of the whole regex."""
+
+    def __init__(self, text: str, low: str, rules: DateRules):
         found = []
-        for role, rx in rules.role_res.items():
-            for m in rx.finditer(text):
+        for role, rx in rules.role_index.items():
+            for m in rx.finditer(text, low):
                 if m.end() > m.start():
                     found.append((m.start(), m.end(), role, bool(rules.noun_re.match(m.group(0)))))
         found.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
@@ -84,8 +88,8 @@ class _Cues:
             bisect.insort(taken, (c[0], c[1]))
             kept.append(c)
         self.family = {}
-        for name, rx in rules.families.items():
-            spans = [(m.start(), m.end()) for m in rx.finditer(text) if m.end() > m.start()]
+        for name, rx in rules.family_index.items():
+            spans = [(m.start(), m.end()) for m in rx.finditer(text, low) if m.end() > m.start()]
             self.family[name] = (spans, [s for s, _ in spans])
         # a role word inside a header or cross-reference ("first published", "Publié le") names no event
         meta = sorted(self.family["header"][0] + self.family["cross_reference"][0])
@@ -100,9 +104,9 @@ class _Cues:
         self.role_starts = [c[0] for c in kept]
         # same-day markers of a role ("noticed within minutes", "détectée le jour même"): only beside a cue of that role
         self.same_day = {}
-        for role, rx in rules.same_day.items():
+        for role, rx in rules.same_day_index.items():
             spans = []
-            for m in rx.finditer(text):
+            for m in rx.finditer(text, low):
                 lo, hi = max(0, m.start() - SAME_DAY_NEAR), m.end() + SAME_DAY_NEAR
                 if any(c[2] == role for c in self.roles_in(lo, hi)):
                     spans.append(m.start())
@@ -136,7 +140,7 @@ class DatesComponent:
 
     def candidates(self, doc: Doc) -> list[tuple[DatePhrase, re.Match]]:
         text = doc_text(doc)
-        return find_phrases(text, self.rules, doc._.meta or {}, doc._.sent_bounds or [(0, len(text))])
+        return find_phrases(text, self.rules, doc._.meta or {}, doc._.sent_bounds or [(0, len(text))], doc_low(doc, text))
 
     # -- features --------------------------------------------------------------------------
 
@@ -145,7 +149,9 @@ class DatesComponent:
         meta = doc._.meta or {}
         published = meta.get("published") if meta.get("published_precision", "day") == "day" else None
         sents = doc._.sent_bounds or [(0, len(text))]
-        cues_ = _Cues(text, r)
+        if not cands:  # no date phrase: no feature to compute, no cue to find
+            return
+        cues_ = _Cues(text, doc_low(doc, text), r)
         values = Counter(p.value for p, _ in cands)
         starts = sorted(p.start for p, _ in cands)
         distinct = sorted(values)
