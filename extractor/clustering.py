@@ -13,6 +13,7 @@ The result depends only on the set of reports, never on their order.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 
 import numpy as np
 
@@ -58,12 +59,15 @@ def _decide(a: Rep, b: Rep, big: bool) -> tuple[bool, float, float]:
 # The decisions on pairs already seen, across calls: a component is clustered again at every attach within its
 # reach, and most of its pairs are the same. A report is known by every field of its Rep that a decision may read
 # (all of them but the record and document it was derived from and its attach time), numbered once; a pair by the
-# two numbers. Both tables are emptied when full or when the [merge] settings change.
+# two numbers. Both tables are emptied when full or when the [merge] settings change. The fields a copy of a
+# cached Rep shares with it are numbered once per Rep (in its memo), its embedding and manual decision every time.
 _TOKENS: dict[tuple, int] = {}
 _PAIRS: dict[tuple, tuple] = {}
 _CACHE_MAX = 400_000
 _CACHE_SETTINGS: list = [None]
-_UNREAD = {"rec", "doc", "attached_at"}
+_GENERATION = [0]
+_UNREAD = {"rec", "doc", "attached_at", "memo"}
+_OWN = ("vec", "manual_group")
 
 
 def _hashable(v):
@@ -80,12 +84,19 @@ def _hashable(v):
     return v
 
 
-def _token(r: Rep) -> int:
-    t = tuple(_hashable(getattr(r, f.name)) for f in dataclasses.fields(r) if f.name not in _UNREAD)
+def _number(t: tuple) -> int:
     n = _TOKENS.get(t)
     if n is None:
         n = _TOKENS[t] = len(_TOKENS)
     return n
+
+
+def _token(r: Rep) -> int:
+    base = r.memo.get("token")
+    if base is None or base[0] != _GENERATION[0]:
+        t = tuple(_hashable(getattr(r, f.name)) for f in dataclasses.fields(r) if f.name not in _UNREAD | set(_OWN))
+        base = r.memo["token"] = (_GENERATION[0], _number(("base", t)))
+    return _number((base[1], _hashable(r.vec), r.manual_group))
 
 
 def _pair_cache() -> dict:
@@ -93,6 +104,7 @@ def _pair_cache() -> dict:
     if _CACHE_SETTINGS[0] != now or len(_PAIRS) > _CACHE_MAX or len(_TOKENS) > _CACHE_MAX:
         _PAIRS.clear()
         _TOKENS.clear()
+        _GENERATION[0] += 1
         _CACHE_SETTINGS[0] = now
     return _PAIRS
 
@@ -119,102 +131,177 @@ def cluster(reps: list[Rep]) -> list[list[Rep]]:
                 score[(i, j)] = hit[1]
                 support[(i, j)] = hit[2]
     members: dict[int, list[int]] = {}
-    for group in _link_groups(n, score, [r.manual_group for r in reps]):
-        members.update(_agglomerate(group, reps, score, support, blocked))
+    groups = _link_groups(n, score, [r.manual_group for r in reps])
+    gid = {i: g for g, group in enumerate(groups) for i in group}
+    pairs_of: dict[int, list] = {}  # the pairs of each group, linked or in conflict (a conflict may cross groups)
+    for p in score:
+        pairs_of.setdefault(gid[p[0]], []).append(p)
+    for p in blocked:
+        if gid[p[0]] == gid[p[1]]:
+            pairs_of.setdefault(gid[p[0]], []).append(p)
+    for g, group in enumerate(groups):
+        members.update(_agglomerate(group, reps, pairs_of.get(g, []), score, support, blocked))
     return [[reps[i] for i in m] for _, m in sorted(members.items())]
 
 
-def _agglomerate(group: list[int], reps: list[Rep], score: dict, support: dict, blocked: set) -> dict[int, list[int]]:
-    """The clusters of one link group (indices into `reps`), keyed by their first index."""
+def _agglomerate(group: list[int], reps: list[Rep], group_pairs: list, score: dict, support: dict,
+                 blocked: set) -> dict[int, list[int]]:
+    """The clusters of one link group (indices into `reps`), keyed by their first index.
+
+    Average linkage from sums kept per pair of clusters: for each two clusters with a link or a conflict between
+    them, the sum and number of their linked pairs, whether a pair conflicts, their best single link and the sum
+    of their links' evidence. A join adds the sums of its two clusters (a missing link counts missing_link_value,
+    from the sizes), so it costs the clusters it is linked to, never the pairs of reports again; the best pair is
+    taken from heaps (ties: the first in the order of the clusters' first reports)."""
     members: dict[int, list[int]] = {}
-    for i in group:  # one cluster per manual group, one per other report
-        r = reps[i]
-        members.setdefault(next((k for k in group if k < i and r.manual_group and reps[k].manual_group == r.manual_group),
-                                i), []).append(i)
+    first: dict[str, int] = {}
+    for i in group:  # one cluster per manual group (keyed by its first report), one per other report
+        g = reps[i].manual_group
+        members.setdefault(first.setdefault(g, i) if g else i, []).append(i)
+    if len(members) < 2:
+        return members
+    cid = {i: c for c, m in members.items() for i in m}
+    threshold = S("link_threshold")
+    margin = S("contest_margin")
+    miss = S("missing_link_value")
+    # per pair of clusters (x < y): [linked pairs' score sum, linked pairs, any conflict, best link, evidence sum]
+    agg: dict[tuple[int, int], list] = {}
+    nb: dict[int, set[int]] = {c: set() for c in members}
+    for p in group_pairs:
+        x, y = cid[p[0]], cid[p[1]]
+        if x == y:
+            continue
+        q = (x, y) if x < y else (y, x)
+        a = agg.get(q)
+        if a is None:
+            a = agg[q] = [0.0, 0, False, 0.0, 0.0]
+            nb[x].add(y)
+            nb[y].add(x)
+        if p in blocked:
+            a[2] = True
+        else:
+            v = score[p]
+            a[0] += v
+            a[1] += 1
+            a[3] = max(a[3], v)
+            a[4] += support[p]
 
     def pair(x: int, y: int) -> tuple[int, int]:
         return (x, y) if x < y else (y, x)
 
-    def linkage(a: list[int], b: list[int]) -> float:
-        if any(pair(x, y) in blocked for x in a for y in b):
-            return -1.0
-        vals = [score.get(pair(x, y), 0.0) for x in a for y in b]
-        linked = [v for v in vals if v > 0]
-        if not linked:
+    def linkage(q: tuple[int, int]) -> float:
+        a = agg.get(q)
+        if a is None:
             return 0.0
+        if a[2]:
+            return -1.0
+        if not a[1]:
+            return 0.0
+        n = len(members[q[0]]) * len(members[q[1]])
         # average over the pairs, a missing link counting half a threshold, so a chain of two good links
         # holds but one link cannot glue two large groups
-        miss = S("missing_link_value")
-        return sum(v if v > 0 else miss for v in vals) / len(vals)
+        return (a[0] + miss * (n - a[1])) / n
 
-    def evidence_of(a: list[int], b: list[int]) -> float:
-        vals = [support[pair(x, y)] for x in a for y in b if pair(x, y) in support]
-        return sum(vals) / len(vals) if vals else 0.0
+    def evidence_of(q: tuple[int, int]) -> float:
+        a = agg.get(q)
+        return a[4] / a[1] if a is not None and a[1] else 0.0
 
-    threshold = S("link_threshold")
-    margin = S("contest_margin")
-    refused: set[tuple[int, int]] = set()
-    # The linkage of every two clusters, and the pairs at or above the threshold, kept up to date: a join recomputes
-    # only the pairs of the joined cluster. The best pair is searched among the eligible ones in the order of the
-    # full scan (by first, then second cluster), so it is the same pair.
-    ids = sorted(members)
-    table: dict[tuple[int, int], float] = {}
+    # the pairs at or above the threshold by linkage: the distinct values in a heap, each value's pairs in a heap
+    # (entries left behind by a join or a refusal are skipped when met)
     eligible: dict[tuple[int, int], float] = {}
-    for x in range(len(ids)):
-        for y in range(x + 1, len(ids)):
-            v = table[(ids[x], ids[y])] = linkage(members[ids[x]], members[ids[y]])
-            if v >= threshold:
-                eligible[(ids[x], ids[y])] = v
-    tops: dict[tuple[int, int], float] = {}  # the best single link between two clusters (the contest test)
+    values: list[float] = []
+    by_value: dict[float, list] = {}
+    refused: set[tuple[int, int]] = set()
 
-    def top(x: int, y: int) -> float:
-        p = pair(x, y)
-        t = tops.get(p)
-        if t is None:
-            t = tops[p] = max(score.get(pair(i, j), 0.0) for i in members[x] for j in members[y])
-        return t
+    def push(q: tuple[int, int], v: float) -> None:
+        eligible[q] = v
+        h = by_value.get(v)
+        if h is None:
+            h = by_value[v] = []
+            heapq.heappush(values, -v)
+        heapq.heappush(h, q)
 
-    while len(members) > 1:
-        best = None
-        for (a, b) in sorted(eligible):
-            v = eligible[(a, b)]
-            if (a, b) not in refused and (best is None or v > best[0] + 1e-12):
-                best = (v, a, b)
+    def first_of(v: float):
+        h = by_value.get(v)
+        while h and (eligible.get(h[0]) != v or h[0] in refused):
+            heapq.heappop(h)
+        return h[0] if h else None
+
+    def best_pair():
+        """The pair of the highest linkage; among those within 1e-12 of it, the first by clusters."""
+        top, found, seen = None, [], []
+        while values:
+            v = -values[0]
+            if top is not None and v < top - 1e-12:
+                break
+            heapq.heappop(values)
+            q = first_of(v)
+            if q is None:
+                by_value.pop(v, None)
+                continue
+            seen.append(-v)
+            if top is None:
+                top = v
+            found.append(q)
+        for nv in seen:
+            heapq.heappush(values, nv)
+        return min(found) if found else None
+
+    for q in agg:
+        v = linkage(q)
+        if v >= threshold:
+            push(q, v)
+    while True:
+        best = best_pair()
         if best is None:
             break
-        v, a, b = best
+        a, b = best
         # a cluster one of whose reports also fits a third cluster that conflicts with its partner joins only on
         # clear evidence (one report's link is enough: a group's average must not hide the report that is contested)
         contested = False
         for me, other in ((a, b), (b, a)):
-            for c in ids:
-                if c in (a, b):
+            for c in nb[me]:
+                if c == other:
                     continue
-                vc = top(me, c)
-                if (vc >= threshold and table.get(pair(other, c), 0.0) < 0
-                        and evidence_of(members[me], members[other]) - evidence_of(members[me], members[c]) < margin):
+                mc = agg[pair(me, c)]
+                oc = agg.get(pair(other, c))
+                if (mc[3] >= threshold and oc is not None and oc[2]
+                        and evidence_of(pair(me, other)) - evidence_of(pair(me, c)) < margin):
                     contested = True
+                    break
+            if contested:
+                break
         if contested:
             refused.add((a, b))
             continue
-        keep, drop = (a, b) if a < b else (b, a)
+        keep, drop = a, b  # a < b: the kept cluster's first report is the earlier
         members[keep] = sorted(members[keep] + members[drop])
         del members[drop]
-        ids.remove(drop)
-        for c in ids:
-            for z in (keep, drop):
-                p = pair(z, c)
-                table.pop(p, None)
-                eligible.pop(p, None)
-                tops.pop(p, None)
-        table.pop((keep, drop), None)
+        del agg[(keep, drop)]
         eligible.pop((keep, drop), None)
-        tops.pop((keep, drop), None)
-        for c in ids:
-            if c != keep:
-                p = pair(keep, c)
-                v = table[p] = linkage(members[p[0]], members[p[1]])
-                if v >= threshold:
-                    eligible[p] = v
+        nb[keep].discard(drop)
+        nb[drop].discard(keep)
+        for c in nb.pop(drop):
+            d = agg.pop(pair(drop, c))
+            eligible.pop(pair(drop, c), None)
+            nb[c].discard(drop)
+            k = agg.get(pair(keep, c))
+            if k is None:
+                agg[pair(keep, c)] = d
+                nb[keep].add(c)
+                nb[c].add(keep)
+            else:
+                k[0] += d[0]
+                k[1] += d[1]
+                k[2] = k[2] or d[2]
+                k[3] = max(k[3], d[3])
+                k[4] += d[4]
         refused = {p for p in refused if drop not in p and keep not in p}
+        for c in nb[keep]:
+            q = pair(keep, c)
+            v = linkage(q)
+            if v >= threshold:
+                push(q, v)
+            else:
+                eligible.pop(q, None)
     return members

@@ -55,10 +55,30 @@ def add_alias(conn, old_id: str, new_id: str, at: str) -> None:
     conn.execute("DELETE FROM incident_aliases WHERE old_id=? AND incident_id=?", (new_id, new_id))
 
 
-def write_clusters(conn, reps: dict[int, Rep], clusters: list[list[Rep]], now: str) -> dict[int, str]:
-    """Replace the component's incidents by the clusters' incidents. Returns report id -> incident id."""
+def write_clusters(conn, reps: dict[int, Rep], clusters: list[list[Rep]], now: str,
+                   seeds: Optional[set[int]] = None) -> dict[int, str]:
+    """Replace the component's incidents by the clusters' incidents. Returns report id -> incident id.
+
+    With `seeds` (the reports whose record or decision changed), an incident that keeps its id and exactly its
+    reports, none of them a seed, is left as it is: nothing it is made of changed. Without, every one is written."""
     before: dict[int, str] = dict(select_in(
         conn, "SELECT report_id, incident_id FROM incident_reports WHERE report_id IN ({})", reps))
+    placed: dict[int, str] = {}
+    if seeds is not None:
+        held: dict[str, set[int]] = {}
+        for rid, iid in before.items():
+            held.setdefault(iid, set()).add(rid)
+        changed = []
+        for members in clusters:
+            mids = {r.rid for r in members}
+            iid = incident_id_for(min(members, key=lambda r: r.sort_key).source_id)
+            if held.get(iid) == mids and not (mids & seeds):
+                placed.update((rid, iid) for rid in mids)
+                for rid in mids:
+                    del before[rid]
+            else:
+                changed.append(members)
+        clusters = changed
     old_incs = set(before.values())
     old_created: dict[str, str] = {}
     old_state: dict[str, tuple] = {}
@@ -72,7 +92,6 @@ def write_clusters(conn, reps: dict[int, Rep], clusters: list[list[Rep]], now: s
             "SELECT at, kind, detail_json, report_id FROM timeline WHERE incident_id=? AND kind IN ('merged','split') "
             "ORDER BY id", (iid,)).fetchall()
         delete_incident(conn, iid)
-    placed: dict[int, str] = {}
     for members in clusters:
         members = sorted(members, key=lambda r: r.sort_key)
         iid = incident_id_for(members[0].source_id)
@@ -112,8 +131,9 @@ def write_clusters(conn, reps: dict[int, Rep], clusters: list[list[Rep]], now: s
     return placed
 
 
-def recluster(conn, seed_ids: set[int], now: Optional[str] = None) -> dict[int, str]:
-    """Cluster the component of these reports from scratch and write it. Returns report id -> incident id."""
+def recluster(conn, seed_ids: set[int], now: Optional[str] = None, everything: bool = False) -> dict[int, str]:
+    """Cluster the component of these reports from scratch and write it (the incidents that changed, or with
+    `everything` every one). Returns report id -> incident id."""
     backend = backend_or_none()
     name = backend.name if backend else None
     seeds = load_reps(conn, seed_ids, name)
@@ -125,7 +145,8 @@ def recluster(conn, seed_ids: set[int], now: Optional[str] = None) -> dict[int, 
     for rid, r in seeds.items():
         if reps[rid].vec is None:
             reps[rid].vec = r.vec
-    return write_clusters(conn, reps, cluster(list(reps.values())), now or now_iso())
+    return write_clusters(conn, reps, cluster(list(reps.values())), now or now_iso(),
+                          None if everything else set(seeds))
 
 
 def detach_report(conn, rid: int) -> None:

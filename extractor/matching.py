@@ -67,6 +67,9 @@ class Rep:
     vec: Optional[np.ndarray] = None
     manual_group: Optional[str] = None   # the incident id of a manual decision, else None
     attached_at: Optional[str] = None
+    # values derived once from the fields above but vec, manual_group and attached_at (extractor/clustering.py's
+    # token): shared with every copy `dataclasses.replace` makes, which never changes those fields
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def primary(self) -> list[str]:

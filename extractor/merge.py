@@ -53,7 +53,7 @@ def rematch(conn) -> int:
     done: set[int] = set()
     for rid in ids:
         if rid not in done:
-            done.update(recluster(conn, {rid}))
+            done.update(recluster(conn, {rid}, everything=True))
     return conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
 
 

@@ -428,3 +428,90 @@ def test_an_organizations_history_beyond_the_window_stays_out_of_the_component(s
     add(store, rec("undated", "fr", None, org, count=800))
     assert "undated" in _component_sources(store, "new-1")
     assert len(incidents(store)) == len({i for i in by_source(store).values()})
+
+
+def _reference_clusters(reps):
+    """Constrained average linkage as docs/INCIDENTS.md states it, recomputed from the pairs at every step (slow,
+    plain): the oracle of clustering.cluster's kept sums."""
+    from extractor import clustering, matching
+
+    S = matching.S
+    reps = sorted(reps, key=lambda r: r.sort_key)
+    n = len(reps)
+    dec = {(i, j): clustering._decide(reps[i], reps[j], False) for i in range(n) for j in range(i + 1, n)}
+    members = {}
+    for i, r in enumerate(reps):
+        members.setdefault(next((k for k in range(i) if r.manual_group and reps[k].manual_group == r.manual_group), i),
+                           []).append(i)
+
+    def pairs(a, b):
+        return [dec[(min(x, y), max(x, y))] for x in members[a] for y in members[b]]
+
+    def linkage(a, b):
+        ds = pairs(a, b)
+        if any(d[0] for d in ds):
+            return -1.0
+        if not any(d[1] > 0 for d in ds):
+            return 0.0
+        return sum(d[1] if d[1] > 0 else S("missing_link_value") for d in ds) / len(ds)
+
+    def evidence_of(a, b):
+        vals = [d[2] for d in pairs(a, b) if d[1] > 0]
+        return sum(vals) / len(vals) if vals else 0.0
+
+    refused = set()
+    while True:
+        ids = sorted(members)
+        best = None
+        for x in ids:
+            for y in ids:
+                if x < y and (x, y) not in refused:
+                    v = linkage(x, y)
+                    if v >= S("link_threshold") and (best is None or v > best[0] + 1e-12):
+                        best = (v, x, y)
+        if best is None:
+            break
+        _, a, b = best
+        contested = any(
+            max(d[1] for d in pairs(me, c)) >= S("link_threshold") and linkage(other, c) < 0
+            and evidence_of(me, other) - evidence_of(me, c) < S("contest_margin")
+            for me, other in ((a, b), (b, a)) for c in ids if c not in (a, b))
+        if contested:
+            refused.add((a, b))
+            continue
+        members[a] = sorted(members[a] + members.pop(b))
+        refused = {p for p in refused if a not in p and b not in p}
+    return sorted(sorted(reps[i].source_id for i in m) for m in members.values())
+
+
+def test_clustering_from_kept_sums_joins_as_the_plain_recomputation():
+    from datetime import date, timedelta
+
+    from extractor import clustering, matching
+
+    orgs = ["Alder Health", "Birch Bank", "Groupe Alder", "Ville de Laval", "Cedar Insurance"]
+    codes = ["name", "address", "phone", "email", "sin", "medical"]
+    rng = random.Random(11)
+    shapes = set()
+    for case in range(40):
+        n = rng.choice([4, 8, 15, 30])
+        reps = []
+        for i in range(n):
+            org = rng.choice(orgs[:rng.randint(1, len(orgs))])
+            published = None if rng.random() < 0.1 else (
+                date(2022, 1, 1) + timedelta(days=rng.randint(0, rng.choice([20, 200, 800])))).isoformat()
+            d = {"source": {"id": f"c{case}-{i:02d}", "language": rng.choice(["fr", "en"]), "published": published,
+                            "kind": rng.choice(["news", "news", "regulator", "press_release"])},
+                 "is_incident": True, "organization": {"name": org, "aliases": []},
+                 "victims": {"count": rng.choice([None, 1000, 1000, 1200, 5000, 50, 200000])},
+                 "data_types": [{"code": c} for c in rng.sample(codes, rng.randint(0, 3))], "agencies": [], "dates": {}}
+            if rng.random() < 0.2:
+                d["dates"]["incident"] = {"date": (date(2022, 1, 1) + timedelta(days=rng.randint(0, 300))).isoformat()}
+            reps.append(matching.rep_from_record(i, d["source"]["id"], d, {"text": ""}))
+        if rng.random() < 0.3:
+            for r in rng.sample(reps, min(n, 3)):
+                r.manual_group = rng.choice(["inc-a", "inc-b"])
+        got = sorted(sorted(r.source_id for r in c) for c in clustering.cluster(list(reps)))
+        assert got == _reference_clusters(reps), case
+        shapes.add((len(got) == 1, len(got) == n))
+    assert (False, False) in shapes  # cases with clusters of several reports beside others
