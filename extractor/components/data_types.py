@@ -31,7 +31,10 @@ from ._util import clause_bounds, doc_text, register, sentence_bounds, split_pat
 
 UNSPECIFIED = "unspecified_personal_information"
 CHANNEL_CODES = {"email", "phone", "address"}  # also the means of a contact or an outage
+QUOTES_OPEN = {"«", "“", '"', "‘"}
+QUOTES_CLOSE = {"»", "”", '"', "’"}
 VECTOR_CODES = {"credentials"}  # also the means of an attack
+PRODUCT_CODES = {"payment_card", "bank_account", "financial_other", "account_metadata"}  # also what a firm sells
 WEIGHTS = ROOT / "shared" / "data_type_weights.json"
 
 for _name in ("data_types", "data_type_mentions"):
@@ -149,7 +152,9 @@ class DataTypeRules:
         self.neg_exceptions = _alt(c["negation_exceptions"])
         self.advice = _alt(c["advice"])
         self.channel_before = _alt(c["channel_before"], after=r"\s+(?:\w+\s+)?$")
-        self.channel_after = _alt(c["channel_after"], before=r"^\s{0,2}(?:\w+\s+)?")
+        joiners = "|".join(sorted(c["list_joiner"], key=len, reverse=True))
+        # one word may stand before the channel noun, not a joiner ("addresses and account types" is a list)
+        self.channel_after = _alt(c["channel_after"], before=rf"^\s{{0,2}}(?:(?!(?:{joiners})(?![\w]))\w+\s+)?")
         self.outage = _alt(c["outage_after"], before=_within(40))
         link = "|".join(sorted(c["department_link"], key=len, reverse=True))
         self.dept_before = _alt(c["department_before"], after=rf"\s+(?:(?:{link})\s*)?$")
@@ -157,11 +162,21 @@ class DataTypeRules:
         self.law = _alt(c["law"])
         self.definition = _alt(c.get("definition", []))
         self.second_person = _alt(c["second_person"])
+        # "change their passwords", "surveillez vos relevés": the item is the object of advice
+        self.advice_object = _alt(c.get("advice_object", []), after=r"\s+(?:[\w-]+\s+){0,2}$")
+        self.advice_after = _alt(c.get("advice_after", []), before=_within(40))  # "...before passwords could be reset"
+        # "which issues co-branded credit cards", "demandes de cartes de crédit": the product, no data
+        self.product_before = _alt(c.get("product_before", []), after=r"\s+(?:[\w-]+\s+){0,2}$")
+        self.product_after = _alt(c.get("product_after", []), before=r"^\s{0,2}(?<![\w])")
+        # rows whose code depends on a nearby institution ("account numbers" at a bank are bank accounts)
+        self.institution = _alt(c.get("institution", []))
         joiner = "|".join(sorted((j for j in c["list_joiner"]), key=len, reverse=True))
         filler = "|".join(sorted((f for f in c["list_filler"]), key=len, reverse=True))
         # what may stand between two items of one list: punctuation, bullets, a joiner, articles
         self.gap = re.compile(
             rf"^[\s,/()•\-–*·]*(?:(?:{joiner})(?![\w])[\s,]*)?(?:(?:{filler})(?![\w])[\s]*)*[\s,/()•\-–*·]*$", re.IGNORECASE)
+        # or the rest of a bulleted line and the start of the next bullet ("– Phone numbers (home, cell)\n– Acme account numbers")
+        self.bullet_gap = re.compile(r"^[^\n]{0,40}\n\s*[•\-–*·]\s*[^\n]{0,40}$")
         self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
         self.caption = re.compile(r"(?<!\s)\s{0,3}[:/|]\s{0,3}\S")
 
@@ -171,12 +186,14 @@ def rules_for(lang: str) -> DataTypeRules:
     return DataTypeRules(lang)
 
 
-def _lists(text: str, hits: list, gap: re.Pattern) -> list[tuple[int, int]]:
+def _lists(text: str, hits: list, gap: re.Pattern, bullet: Optional[re.Pattern] = None) -> list[tuple[int, int]]:
     """Index ranges [i, j) of hits that form one list ("noms, adresses et numéros de téléphone")."""
     groups, i = [], 0
     while i < len(hits):
         j = i + 1
-        while j < len(hits) and hits[j][0] - hits[j - 1][1] <= 60 and gap.match(text[hits[j - 1][1]:hits[j][0]]):
+        while j < len(hits) and (
+                (hits[j][0] - hits[j - 1][1] <= 60 and gap.match(text[hits[j - 1][1]:hits[j][0]]))
+                or (bullet is not None and hits[j][0] - hits[j - 1][1] <= 90 and bullet.match(text[hits[j - 1][1]:hits[j][0]]))):
             j += 1
         groups.append((i, j))
         i = j
@@ -188,7 +205,7 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
     r = rules_for(lang)
     hits = _matches(text, r.row_regexes, r.row_index, low)
     out: list[Mention] = []
-    lists = _lists(text, hits, r.gap)
+    lists = _lists(text, hits, r.gap, r.bullet_gap)
     codes_in_doc: dict[str, int] = {}
     for s, e, row in hits:
         for c in (r.rows[row]["code"], *r.rows[row].get("also", ())):
@@ -227,7 +244,8 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
         noun_sent = _search(r.data_noun, text, plo, ls) or _search(r.data_noun, text, le, hi)
         # what fraudsters might ask for, the password used to get in: said before the item, in its clause
         # ... and what a law or a policy defines as personal information ("such as a name"): no breach
-        blocked = negated or _search(r.hypothetical, text, max(cl, ls - 80), ls) or _search(r.definition, text, max(cl, ls - 160), ls)
+        blocked = negated or _search(r.hypothetical, text, max(cl, ls - 80), ls) or _search(r.definition, text, max(cl, ls - 160), ls) or bool(
+            r.advice_object and r.advice_object.search(text, max(cl, ls - 40), ls)) or bool(r.advice_after and r.advice_after.match(text[le:ch]))
         outage = bool(r.outage and r.outage.match(text[le:ch]))
         uncertain = _search(r.uncertain, text, cl, ch)
         advice = _search(r.advice, text, max(cl, ls - 80), ls)
@@ -242,11 +260,21 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
         for k in range(gi, gj):
             s, e, row = hits[k]
             code = r.rows[row]["code"]
+            alt = r.rows[row].get("institution_code")
+            # ... unless the text names that code itself: "utility account numbers and bank account numbers"
+            if alt and alt not in codes_in_doc and _search(r.institution, text, max(0, s - 400), min(len(text), e + 200)):
+                code = alt
             weak = bool(r.rows[row].get("weak"))
             cap = text[s:s + 1].isupper() and (s == 0 or text[s - 1] not in "-•:")
             # "Human Resources Canada", "Direction des finances": a name that goes on past the term
             in_name = cap and (any(a <= s and e < b for a, b in names) or re.match(r" (?-i:[A-ZÉ])", text[e:e + 2]) is not None)
-            label = text[s:s + 1].isupper() and r.caption.match(text, e) is not None and (s == 0 or text[s - 1] in "\n ([")
+            label = text[s:s + 1].isupper() and (
+                (r.caption.match(text, e) is not None and (s == 0 or text[s - 1] in "\n (["))
+                # a quoted title: a folder or a section named « Ressources humaines », "Payroll"
+                or (text[max(0, s - 2):s].strip() in QUOTES_OPEN and text[e:e + 2].strip()[:1] in QUOTES_CLOSE))
+            product = code in PRODUCT_CODES and bool(
+                (r.product_before and r.product_before.search(text, max(cl, s - 40), s))
+                or (r.product_after and r.product_after.match(text[e:e + 30])))
             channel = code in CHANNEL_CODES and (
                 bool(r.channel_before and r.channel_before.search(text[max(lo, s - 30):s]))
                 or bool(r.channel_after and r.channel_after.match(text[e:e + 40])) or outage)
@@ -261,7 +289,7 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
                 "exposure_sentence": 1.0 if exposure_sent else 0.0,
                 "data_noun_sentence": 1.0 if noun_sent else 0.0,
                 "exposure_distance": 1.0 / (1.0 + dist),
-                "not_exposed": 1.0 if blocked or vector else 0.0,
+                "not_exposed": 1.0 if blocked or vector or product else 0.0,
                 "uncertain": 1.0 if uncertain else 0.0,
                 "advice": 1.0 if advice else 0.0,
                 "second_person": 1.0 if second else 0.0,
@@ -274,7 +302,7 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
                 "weak_alone": 1.0 if weak and size < 2 else 0.0,
                 "unspecified": 1.0 if code == UNSPECIFIED else 0.0,
                 "generic": 1.0 if code == UNSPECIFIED or r.rows[row].get("generic") else 0.0,
-                "repeated": min(codes_in_doc[code] - 1, 3) / 3.0,
+                "repeated": min(codes_in_doc.get(code, 1) - 1, 3) / 3.0,
             }
             for c in (code, *r.rows[row].get("also", ())):
                 out.append(Mention(c, s, e, dict(f, unspecified=1.0 if c == UNSPECIFIED else 0.0,
