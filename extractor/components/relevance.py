@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
+from ..cue_index import Screen, screen_text
 from ..prefilter import SpanIndex, mishaps
 from ..resources import ROOT, alternation, cue_regex, has_file, load_json
 from ._util import doc_text, register
@@ -38,12 +39,17 @@ BREACH_WINDOW = 150  # characters between a finding word and a breach word
 FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded", "counted_breaches")
 
 
+def family_terms(lang: str, name: str) -> tuple:
+    """The terms of one word family of ``resources/<lang>/relevance.json`` (empty when it has none)."""
+    if not has_file(lang, "relevance.json"):
+        return ()
+    return tuple(load_json(lang, "relevance.json").get(name) or ())
+
+
 def family_regex(lang: str, name: str):
     """The regex of one word family of ``resources/<lang>/relevance.json`` (None when it has none)."""
-    if not has_file(lang, "relevance.json"):
-        return None
-    terms = load_json(lang, "relevance.json").get(name) or []
-    return alternation(tuple(terms)) if terms else None
+    terms = family_terms(lang, name)
+    return alternation(terms) if terms else None
 
 
 def one_of_regex(lang: str):
@@ -64,6 +70,8 @@ class RelevanceComponent:
     def __init__(self, lang: str):
         self.lang = lang
         self.families = {name: family_regex(lang, name) for name in FAMILIES}
+        # most families match in few texts: their literals, screened first, spare the regex scan elsewhere
+        self.screens = {name: Screen(family_terms(lang, name)) for name in FAMILIES if self.families[name] is not None}
         self.strong = cue_regex(lang, "strong_breach_terms")
         self.breach = cue_regex(lang, "breach_terms")
         self.negative = cue_regex(lang, "negative_terms")
@@ -77,11 +85,10 @@ class RelevanceComponent:
         self.data_nouns = family_regex(lang, "data_nouns")
 
     @staticmethod
-    def _outside_names(doc: Doc, rx) -> int:
+    def _outside_names(text: str, names: SpanIndex, rx) -> int:
         """Matches of `rx` that are not inside an organization's name ("Conseil scolaire", "Legislative
         Assembly"): a cue word of statistics, law or advice in a name says nothing about the text."""
-        names = SpanIndex((e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG")
-        return sum(1 for m in rx.finditer(doc_text(doc)) if not names.inside(m.start(), m.end()))
+        return sum(1 for m in rx.finditer(text) if not names.inside(m.start(), m.end()))
 
     def _not_ranked(self, text: str, rx) -> int:
         """Matches of `rx` not ranked as one among others: "one of the largest breaches" is one breach."""
@@ -90,15 +97,16 @@ class RelevanceComponent:
         return sum(1 for m in rx.finditer(text)
                    if self.one_of is None or not self.one_of.search(text, max(0, m.start() - 80), m.start()))
 
-    def _near_breach(self, text: str, rx) -> int:
-        """Matches of `rx` within BREACH_WINDOW characters of breach vocabulary."""
-        if rx is None:
+    def _near_breach(self, matches: list, breach_matches: tuple) -> int:
+        """Of `matches`, those within BREACH_WINDOW characters of breach vocabulary (`breach_matches`: the
+        matches of the strong, breach and singular cues, each scanned once by `features`)."""
+        if not matches:
             return 0
         # "personal information" is what a breach is about, not a breach: a ruling on an access request is near it too
         data = self.data_nouns
-        spans = SpanIndex((m.start(), m.end()) for b in (self.strong, self.breach, self.singular) for m in b.finditer(text)
+        spans = SpanIndex((m.start(), m.end()) for ms in breach_matches for m in ms
                           if data is None or not data.fullmatch(m.group(0)))
-        return sum(1 for m in rx.finditer(text) if spans.near(m.start(), m.end(), BREACH_WINDOW))
+        return sum(1 for m in matches if spans.near(m.start(), m.end(), BREACH_WINDOW))
 
     def features(self, doc: Doc) -> dict:
         text = doc_text(doc)
@@ -115,37 +123,47 @@ class RelevanceComponent:
             mentions = len(top.mentions) if top else 0
             dominance = mentions / total
         words = max(len(text.split()), 50) / 100.0
-        strong = min(len(self.strong.findall(text)), 6)
-        singular = min(len(self.singular.findall(text)), 8)
+        # each cue scanned once: the strong, breach and singular matches are counted and are also where
+        # a finding must stand; the finding matches are counted and tested near them
+        strong_m, breach_m, singular_m = (list(rx.finditer(text)) for rx in (self.strong, self.breach, self.singular))
+        strong = min(len(strong_m), 6)
+        singular = min(len(singular_m), 8)
         plural = min(self._not_ranked(text, self.plural), 8)
-        fam = {name: (len(rx.findall(text)) if rx is not None else 0) for name, rx in self.families.items()}
+        finding_rx = self.families["finding"]
+        low = screen_text(text)
+        finding_m = list(finding_rx.finditer(text)) if finding_rx is not None and self.screens["finding"].may_match(low) else []
+        # proceedings count only where one breach outnumbers many: the legal words are not scanned otherwise
+        fam = {name: (len(finding_m) if name == "finding"
+                      else 0 if rx is None or (name == "legal" and singular <= plural) or not self.screens[name].may_match(low)
+                      else len(rx.findall(text))) for name, rx in self.families.items()}
+        names = SpanIndex((e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG")
         return {
             "breach_event": 1.0 if strong + singular > 0 else 0.0,
             "second_person": min(len(self.second_person.findall(text)) / words, 5.0),
             "rival_organizations": min(rivals, 5),
             "organization_dominance": round(dominance, 3),
             "organization_mentions": min(mentions, 10),
-            "generic_terms": min(self._outside_names(doc, self.generic) / words, 5.0),
+            "generic_terms": min(self._outside_names(text, names, self.generic) / words, 5.0),
             "plural_breach": plural,
             "singular_breach": singular,
             "percent": min(len(self.percent.findall(text)), 5),
             "strong_terms": strong,
-            "breach_terms": min(len(self.breach.findall(text)), 10),
+            "breach_terms": min(len(breach_m), 10),
             "incident_terms": min(len(self.incident.findall(text)), 6),
-            "negative_terms": min(self._outside_names(doc, self.negative), 8),
+            "negative_terms": min(self._outside_names(text, names, self.negative), 8),
             "organization_score": min(org["score"], 15.0) if org else 0.0,
             # a resolvable day of the breach or of its discovery: one event, not a trend or a law
             "dated": 1.0 if any(r in (doc._.dates or {}) for r in ("incident", "discovered")) else 0.0,
             "data_types": min(len([d for d in dts if d.code != "unspecified_personal_information"]), 4),
             # incidents that are not attacks: a loss, theft, disposal, misdirection or snooping word
             # beside what holds personal data (the prefilter's own test)
-            "mishap": min(mishaps(text, (self.lang,)), 6),
+            "mishap": mishaps(text, (self.lang,), limit=6, low=low),
             "no_data_taken": min(fam["no_data_taken"], 1),
             "impersonation": min(fam["impersonation"], 6),
             # proceedings (a class action, a ruling, a fine) about one breach, not about many
             "legal_one_breach": min(fam["legal"], 4) if singular > plural else 0,
             # a regulator's or a court's finding next to the breach it is about
-            "finding_on_breach": min(self._near_breach(text, self.families["finding"]), 4),
+            "finding_on_breach": min(self._near_breach(finding_m, (strong_m, breach_m, singular_m)), 4),
             "unfounded": min(fam["unfounded"], 2),
             # breaches counted in figures ("212 incidents", "25 bris de confidentialité"): statistics of many
             "counted_breaches": min(fam["counted_breaches"], 3),
