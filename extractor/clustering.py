@@ -166,7 +166,8 @@ def _agglomerate(group: list[int], reps: list[Rep], group_pairs: list, score: di
     miss = S("missing_link_value")
     # per pair of clusters (x < y): [linked pairs' score sum, linked pairs, any conflict, best link, evidence sum]
     agg: dict[tuple[int, int], list] = {}
-    nb: dict[int, set[int]] = {c: set() for c in members}
+    nb: dict[int, set[int]] = {c: set() for c in members}  # the clusters each one has an entry with
+    bl: dict[int, set[int]] = {c: set() for c in members}  # those it is in conflict with
     for p in group_pairs:
         x, y = cid[p[0]], cid[p[1]]
         if x == y:
@@ -179,6 +180,8 @@ def _agglomerate(group: list[int], reps: list[Rep], group_pairs: list, score: di
             nb[y].add(x)
         if p in blocked:
             a[2] = True
+            bl[x].add(y)
+            bl[y].add(x)
         else:
             v = score[p]
             a[0] += v
@@ -260,13 +263,9 @@ def _agglomerate(group: list[int], reps: list[Rep], group_pairs: list, score: di
         # clear evidence (one report's link is enough: a group's average must not hide the report that is contested)
         contested = False
         for me, other in ((a, b), (b, a)):
-            for c in nb[me]:
-                if c == other:
-                    continue
-                mc = agg[pair(me, c)]
-                oc = agg.get(pair(other, c))
-                if (mc[3] >= threshold and oc is not None and oc[2]
-                        and evidence_of(pair(me, other)) - evidence_of(pair(me, c)) < margin):
+            for c in bl[other]:
+                if c != me and c in nb[me] and agg[pair(me, c)][3] >= threshold and (
+                        evidence_of(pair(me, other)) - evidence_of(pair(me, c)) < margin):
                     contested = True
                     break
             if contested:
@@ -281,13 +280,15 @@ def _agglomerate(group: list[int], reps: list[Rep], group_pairs: list, score: di
         eligible.pop((keep, drop), None)
         nb[keep].discard(drop)
         nb[drop].discard(keep)
+        bl.pop(drop)
         for c in nb.pop(drop):
             d = agg.pop(pair(drop, c))
             eligible.pop(pair(drop, c), None)
             nb[c].discard(drop)
+            bl[c].discard(drop)
             k = agg.get(pair(keep, c))
             if k is None:
-                agg[pair(keep, c)] = d
+                k = agg[pair(keep, c)] = d
                 nb[keep].add(c)
                 nb[c].add(keep)
             else:
@@ -296,6 +297,9 @@ def _agglomerate(group: list[int], reps: list[Rep], group_pairs: list, score: di
                 k[2] = k[2] or d[2]
                 k[3] = max(k[3], d[3])
                 k[4] += d[4]
+            if k[2]:
+                bl[keep].add(c)
+                bl[c].add(keep)
         refused = {p for p in refused if drop not in p and keep not in p}
         for c in nb[keep]:
             q = pair(keep, c)
