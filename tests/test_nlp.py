@@ -63,3 +63,55 @@ def test_small_patterns_of_a_load_come_back_from_one_bundle(tmp_path):
     third = nlp._RegexCache(tmp_path)
     assert load(third) == expected
     assert third.stats["bundle_misses"] == 3 and third.stats["writes"] == 1
+
+
+def test_a_bundle_keeps_the_patterns_of_other_load_orders(tmp_path):
+    """What a load compiles depends on what loaded before it in the process (a pattern another language
+    compiled first comes from `re`'s own cache): the bundle keeps both, so neither order compiles again."""
+    from extractor import nlp
+
+    def load(cache, patterns):
+        re.purge()
+        with cache.bundle("xx"):
+            return [re.compile(p).pattern for p in patterns]
+
+    alone = [r"\bvol(?:s)? d'identité\b(?#a)", r"(?i)stolen records?(?#b)", r"\d+ comptes?(?#c)"]
+    first = nlp._RegexCache(tmp_path)
+    if first.dir is None:
+        pytest.skip("this Python's regex internals are not the ones the cache knows: no cache at all")
+    assert load(first, alone) == alone and first.stats["writes"] == 1
+    after_other = alone[:1] + [r"(?i)ransomware gangs?(?#d)"]  # the others came from re's cache this time
+    second = nlp._RegexCache(tmp_path)
+    load(second, after_other)
+    assert second.stats["bundle_hits"] == 1 and second.stats["bundle_misses"] == 1 and second.stats["writes"] == 1
+    for patterns in (alone, after_other, alone):  # either order again: every pattern from the bundle, no rewrite
+        again = nlp._RegexCache(tmp_path)
+        load(again, patterns)
+        assert again.stats["bundle_misses"] == 0 and again.stats["writes"] == 0, patterns
+
+
+def test_the_installation_cache_answers_a_miss_in_the_user_cache(tmp_path):
+    """install.sh fills the installation's cache (warm_cache(install_cache_dir())): a fresh user cache finds the
+    programs there, the same patterns, and writes nothing of its own."""
+    from extractor import nlp
+
+    installed, user = tmp_path / "installed", tmp_path / "user"
+    big = "(?:" + "|".join(f"fichier{i}" for i in range(120)) + ")(?#install)"
+    small = r"(?i)\bfuite(?:s)? massive(?#install)"
+    filler = nlp._RegexCache(installed)
+    if filler.dir is None:
+        pytest.skip("this Python's regex internals are not the ones the cache knows: no cache at all")
+    re.purge()
+    with filler.bundle("xx"):
+        re.compile(big), re.compile(small)
+    assert filler.stats["misses"] == 1 and filler.stats["bundle_misses"] == 1
+    reader = nlp._RegexCache(user, installed)
+    re.purge()
+    with reader.bundle("xx"):
+        got_big, got_small = re.compile(big), re.compile(small)
+    assert reader.stats["hits"] == 1 and reader.stats["misses"] == 0
+    assert reader.stats["bundle_hits"] == 1 and reader.stats["bundle_misses"] == 0 and reader.stats["writes"] == 0
+    assert not user.exists()  # read only from the installation's; nothing copied
+    assert got_big.fullmatch("fichier117") and not got_big.fullmatch("fichier120")
+    assert got_small.search("Une FUITE massive") and got_small.flags & re.IGNORECASE
+    assert nlp._RegexCache(installed, installed).fallback is None  # the same directory is no fallback to itself
