@@ -36,6 +36,7 @@ for _name in ("agencies", "agency_candidates"):
 
 ROLES = ("notified", "investigating")
 WINDOW = 400  # characters of a clause or sentence read on each side of a mention
+NEG_SCOPE = 40  # characters after a negation whose role cues it negates (no coordination between)
 
 
 @lru_cache(maxsize=None)
@@ -117,6 +118,17 @@ class AgenciesComponent:
                 return True
         return False
 
+    def negated_cue(self, text: str, c, negs: list) -> bool:
+        """Whether cue `c` is in the scope of a negation of its clause: inside it ("was not notified"),
+        or at most NEG_SCOPE characters after it with no coordination between ("Police are not
+        involved in the case": no case of theirs)."""
+        for n in negs:
+            if n.start() <= c.start() < n.end():
+                return True
+            if n.end() <= c.start() <= n.end() + NEG_SCOPE and not self.rules.coord_re.search(text, n.end(), c.start()):
+                return True
+        return False
+
     def segments(self, text: str, ments: list[Mention], sents) -> dict[int, tuple[int, int, int, int]]:
         """For each mention (by index): (segment start, segment end, sentence start, sentence end).
         The segment is its clause, cut between two mentions at a coordination that starts a new
@@ -177,7 +189,8 @@ class AgenciesComponent:
             lo, hi = max(lo, m.start - WINDOW), min(hi, m.end + WINDOW)
             police = bool(r.info[m.code].get("police"))
             seg = segs[i][:2]
-            neg = r.negated.search(text, sl, sh) is not None
+            negs = list(r.negated.finditer(text, sl, sh))
+            neg = bool(negs)
             question = r.question_re.search(text, lo, hi) is not None
             collab = r.collab.search(text, sl, sh) is not None
             # advice to the public ("recommande aux clients de") is no finding: its words are no cue
@@ -190,7 +203,8 @@ class AgenciesComponent:
                 other = "investigating" if role == "notified" else "notified"
                 rx = r.cue[role]
                 cues = [c for c in rx.finditer(text, sl, sh) if not (m.start <= c.start() < m.end)
-                        and not any(a.start() <= c.start() < a.end() for a in advice)]
+                        and not any(a.start() <= c.start() < a.end() for a in advice)
+                        and not (negs and self.negated_cue(text, c, negs))]
                 before = any(c.end() <= m.start for c in cues)
                 after = any(c.start() >= m.end for c in cues)
                 near = min(cues, key=lambda c: c.start() - m.end if c.start() >= m.end else m.start - c.end(), default=None)
@@ -220,6 +234,7 @@ class AgenciesComponent:
                 hh = min(sh, max(m.end, near.end() if near else m.end) + (0 if near else 30))
                 hyp = r.hyp_re.search(text, hl, hh) is not None
                 other_cue = any(not (m.start <= c.start() < m.end) and not any(a.start() <= c.start() < a.end() for a in advice)
+                                and not (negs and self.negated_cue(text, c, negs))
                                 for c in r.cue[other].finditer(text, sl, sh))
                 sent_cue = any(not (sl <= c.start() < sh) for c in rx.finditer(text, lo, hi))
                 next_cue = bool(has_next and not cues and rx.search(text, nlo, nhi))
