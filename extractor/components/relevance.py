@@ -5,7 +5,8 @@ vocabulary, a victim organization with cues, a count of people, data types,
 authorities, a mishap beside personal records for incidents that are not attacks,
 proceedings about one breach) minus signals of the hard negatives (statistics, law,
 advice, phishing warnings in a company's name, lists of many incidents, an attack that
-took no data, a ruling that found no breach, breaches counted in figures), squashed to [0, 1]. Word families live in
+took no data, a ruling that found no breach, breaches counted in figures or as separate events,
+a breach under a conditional: what happens in general), squashed to [0, 1]. Word families live in
 ``resources/<lang>/cues.json`` and ``resources/<lang>/relevance.json``; the weights in
 ``resources/shared/relevance.json``, fitted by ``eval/fit_relevance.py``.
 """
@@ -36,7 +37,7 @@ def weights() -> dict:
 
 
 BREACH_WINDOW = 150  # characters between a finding word and a breach word
-FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded", "counted_breaches")
+FAMILIES = ("no_data_taken", "impersonation", "legal", "finding", "unfounded", "counted_breaches", "hypothetical")
 
 
 def family_terms(lang: str, name: str) -> tuple:
@@ -167,6 +168,9 @@ class RelevanceComponent:
             "unfounded": min(fam["unfounded"], 2),
             # breaches counted in figures ("212 incidents", "25 bris de confidentialité"): statistics of many
             "counted_breaches": min(fam["counted_breaches"], 3),
+            # a breach under "if", "when", "in the event of", "en cas de", "lorsqu'un": what happens in general
+            # (a law's or an advice piece's breach), not one that happened
+            "hypothetical": min(fam["hypothetical"], 2),
             # the chosen organization named in sentences with breach vocabulary: the victim of the breach clause
             "victim_in_breach": min(victim.features.get("breach_sentence", 0.0), 4.0) if victim else 0.0,
         }
