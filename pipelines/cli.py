@@ -20,7 +20,9 @@ import typer
 
 from extractor.cli.options import DEFAULT_DB, JobDbOpt, check_db_path
 from extractor.errors import FetchError, InputError
-from extractor.netguard import PROXY_ENV, proxy_from_env, proxy_url
+# extractor.netguard.PROXY_ENV (a test checks they agree): importing netguard loads httpx (~0.2 s), which
+# every `incidents` command would pay at start-up; only ingest fetches, and imports it when it runs
+PROXY_ENV = "INCIDENTS_PROXY"
 
 ProxyOpt = Annotated[Optional[str], typer.Option(
     "--proxy", metavar="URL", envvar=None,
@@ -83,6 +85,8 @@ def ingest_cmd(
         raise InputError("--demo serves 127.0.0.1 itself: drop --proxy")
     interval = ing.parse_duration(every) if every else None
     feed_list = ing.load_feed_list(feed_paths(feeds, demo))
+    from extractor.netguard import proxy_from_env, proxy_url
+
     proxy = proxy_url(proxy if proxy is not None else proxy_from_env())
     check_db_path(db)
 
