@@ -274,7 +274,8 @@ class Ingestor(FeedPolling, ItemPages):
                 self.summary.stopped = True
                 break
             if isinstance(doc, BadInput) or not isinstance(doc, dict):
-                self._doc_failed({"id": f"line {n}"}, str(getattr(doc, "message", doc)))
+                self.summary.errors += 1  # the reader's message names the line of the file ("line 3: ...")
+                self._warn(str(getattr(doc, "message", doc)))
                 continue
             doc = dict(doc)
             if not doc.get("id"):

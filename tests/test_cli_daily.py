@@ -288,6 +288,18 @@ def test_extract_docs_fails_when_every_document_failed(tmp_path):
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 2  # the error records are still written
 
 
+def test_ingest_docs_names_the_file_line_of_a_malformed_document_once(tmp_path):
+    """The warning of a line that is no document names its line in the file, once (blank lines counted)."""
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('\n{"id": "x", oops\n[1, 2]\n', encoding="utf-8")
+    proc = run("ingest", "--docs", str(docs), "--db", str(tmp_path / "job.db"))
+    err = proc.stderr.decode()
+    assert proc.returncode == 3, err
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert warnings == ["incidents: warning: line 2: malformed JSON (Expecting property name enclosed in double quotes)",
+                        "incidents: warning: line 3: not a JSON object"], err
+
+
 def records_file(tmp_path: Path, recs) -> Path:
     path = tmp_path / "records.jsonl"
     path.write_text("".join(r.model_dump_json() + "\n" for r in recs), encoding="utf-8")
