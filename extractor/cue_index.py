@@ -10,6 +10,8 @@ always runs.
 - ``Screen(terms)``: may any term of a family match? (the prefilter)
 - ``CueIndex(keyed regexes)``: which keys' regexes may match? (a component with one regex per row:
   data types; agencies can build one over its gazetteer and cue families the same way)
+- ``WindowScreen(keyed regexes)``: may a key's regex match inside a window ``[lo, hi)`` of the text?
+  (regexes searched around every candidate: the organization and count features)
 - ``doc_low(doc, text)``: the screened text of a spaCy ``Doc``, computed once per document and shared by
   the components that ask for it.
 """
@@ -17,6 +19,7 @@ always runs.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Hashable, Iterable
 
 try:  # the regex parser of the standard library (re._parser since 3.11)
@@ -264,3 +267,57 @@ class AlternationIndex:
                 out.append(m)
                 pos = m.end()
         return out
+
+
+class WindowScreen:
+    """Keyed regexes that a component searches in many short windows of one text (the words right before
+    a mention, one sentence). `spots(low)` reads the screened text once (one automaton pass over every
+    key's literals); its `may(key, lo, hi)` is False only when no literal of the key's regex lies whole
+    inside ``low[lo:hi]``, so that a search of that regex confined to the window cannot match there. A
+    regex without a literal of ``MIN_LITERAL`` characters always may; a key not registered always may."""
+
+    def __init__(self, regexes: Iterable[tuple[Hashable, str, int]]):
+        self.always: set = set()
+        self.keys_of: dict[str, list] = {}
+        for key, pattern, flags in regexes:
+            cores = literal_core(pattern, flags)
+            if any(len(c) < MIN_LITERAL for c in cores):
+                self.always.add(key)
+                continue
+            for core in cores:
+                self.keys_of.setdefault(core, []).append(key)
+        self.keys = self.always | {k for ks in self.keys_of.values() for k in ks}
+        self._auto = _automaton(self.keys_of)
+
+    def spots(self, low: str) -> "Spots":
+        found: dict = {}
+        if self.keys_of:
+            for last, core in self._auto.iter(low):
+                for key in self.keys_of[core]:
+                    found.setdefault(key, []).append((last + 1, last + 1 - len(core)))
+        return Spots(self, found)
+
+
+class Spots:
+    """Where the literals of a WindowScreen's keys occur in one text (see `WindowScreen.spots`)."""
+
+    def __init__(self, screen: WindowScreen, found: dict):
+        self.screen = screen
+        self.ends: dict = {}     # key -> the ends of its literals' occurrences, ascending
+        self.latest: dict = {}   # key -> for each of those, the latest start among the occurrences ending there or before
+        for key, spots in found.items():
+            spots.sort()
+            latest, best = [], -1
+            for _, start in spots:
+                best = max(best, start)
+                latest.append(best)
+            self.ends[key] = [end for end, _ in spots]
+            self.latest[key] = latest
+
+    def may(self, key: Hashable, lo: int, hi: int) -> bool:
+        """May key's regex match inside text[lo:hi] (one of its literals lies whole there)?"""
+        ends = self.ends.get(key)
+        if ends is None:
+            return key in self.screen.always or key not in self.screen.keys
+        i = bisect_right(ends, hi)
+        return i > 0 and self.latest[key][i - 1] >= max(lo, 0)

@@ -152,3 +152,39 @@ def test_name_occurrences_are_those_of_the_word_bounded_regex():
             assert list(_occurrences(text, name)) == \
                 [m.start() for m in re.finditer(rf"(?<![\w]){re.escape(name)}(?![\w])", text)]
     assert list(_occurrences(own, "Caisse Alpha")) == [0, 45, 86]  # after an apostrophe or a hyphen, never in a word
+
+
+def test_window_screen_says_where_a_regex_may_match():
+    from extractor.cue_index import WindowScreen
+
+    screen = WindowScreen([("victim", r"(?:a été|was) (?:la )?victime?s?\s*$", re.IGNORECASE),
+                           ("short", r"\bat\s*$", re.IGNORECASE)])
+    assert screen.always == {"short"}  # "at" is too short to screen: always may
+    assert screen.keys_of == {"victim": ["victim"]}  # the literal every match holds
+    text = "La Clinique Alpha A ÉTÉ VICTIME d'une intrusion; Beta was victim."
+    spots = screen.spots(screen_text(text))
+    start = text.index("VICTIME")
+    assert spots.may("victim", start, start + len("VICTIM")) and spots.may("victim", 0, len(text))
+    assert not spots.may("victim", 0, start + 5)  # "victim" is not whole inside the window
+    assert not spots.may("victim", start + 1, text.index("was"))
+    assert spots.may("victim", start + 1, len(text))  # the second one, "was victim"
+    assert spots.may("short", 0, 1) and spots.may("unregistered", 0, 1)
+    assert not screen.spots("rien").may("victim", 0, 4)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_organization_window_screen_skips_only_searches_that_cannot_match(lang):
+    from extractor.components.org_rules import WINDOWED, rules_for
+
+    r = rules_for(lang)
+    skipped = 0
+    for text in _texts()[lang][:60]:
+        spots = r.windows.spots(screen_text(text))
+        for at in range(0, len(text), 17):  # windows before and after positions all along the text
+            for key in WINDOWED:
+                rx = getattr(r, key)
+                for lo, hi in ((max(0, at - 50), at), (at, at + 80)):
+                    if not spots.may(key, lo, hi):
+                        skipped += 1
+                        assert rx.search(text[lo:hi]) is None and rx.search(text, lo, hi) is None, (key, text[lo:hi])
+    assert skipped > 0

@@ -7,14 +7,21 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from spacy.tokens import Doc
 
 from ..cue_index import doc_low
-from ..text import fold
+from ..text import fold as _fold
 from ._util import doc_text
 from .org_rules import bodies_index, initials, lead_articles, name_tails
+
+@lru_cache(maxsize=16384)
+def fold(s: str, *, drop_articles: bool = True, drop_legal: bool = False) -> str:
+    """text.fold, kept for the names seen again (one name is folded for its group, its keys and its features)."""
+    return _fold(s, drop_articles=drop_articles, drop_legal=drop_legal)
+
 
 _ACR_DEF = re.compile(r"([A-ZÉÈÀ][\w’'&.\- ]{2,90}?)\s*\(\s*([A-ZÉ][A-Za-zÉ0-9&.\-]{1,9})\s*\)")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..cue_index import AlternationIndex, CueIndex
+from ..cue_index import AlternationIndex, CueIndex, WindowScreen
 from ..resources import ROOT as RESOURCES, alternation, cue_regex, cues, load_json, load_jsonl
 from ..text import fold, strip_accents
 from .agencies import gazetteer
@@ -81,6 +81,12 @@ def bodies_index() -> AlternationIndex | None:
     return None if rx is None else AlternationIndex(rx, *_BOUNDS)
 
 
+# OrgRules regexes searched in windows around each mention (organization.features), by attribute
+WINDOWED = ("left", "right", "subject", "strong", "breach", "recipient", "person_before", "person_after", "custody",
+            "apposition", "data_item_before", "product_before", "law_firm_before", "credit_before", "credit_after")
+
+
+@lru_cache(maxsize=16384)
 def initials(name: str) -> str:
     words = re.split(r"[\s\-–]+", re.sub(r"[’']", " ", strip_accents(name)))
     stops = stop_words()
@@ -153,6 +159,8 @@ class OrgRules:
         self.court = re.compile(w["court_like"])
         self.government = alternation(tuple(all_words("government_words")), re.IGNORECASE, True)
         self.sections = {fold(x) for x in all_words("section_labels")}
+        # the regexes searched in a window around every mention, screened by where their literals occur
+        self.windows = WindowScreen((key, getattr(self, key).pattern, getattr(self, key).flags) for key in WINDOWED)
 
 
 @lru_cache(maxsize=None)

@@ -27,9 +27,9 @@ from functools import lru_cache
 from spacy.tokens import Doc
 
 from ..resources import load_json
-from ..text import fold
+from ..cue_index import doc_low
 from ._util import doc_text, register, sentence_bounds
-from .org_candidates import Candidates, Group, Mention
+from .org_candidates import Candidates, Group, Mention, fold
 from .org_rules import rules_for
 
 if not Doc.has_extension("organization"):
@@ -69,6 +69,19 @@ class OrganizationComponent(Candidates):
         early_end = sents[min(3, len(sents) - 1)][1]
         issuer_at = meta.get("dateline_end")
         breach_sentence: dict = {}
+        spots = r.windows.spots(doc_low(doc, text))  # where each windowed regex's literals occur
+        may = spots.may
+
+        def before(key: str, rx: re.Pattern, at: int, width: int, lo: int = 0) -> bool:
+            """`rx` searched in the `width` characters before `at` (none before `lo`), run only when one of its
+            literals lies there."""
+            a = max(lo, at - width)
+            return may(key, a, at) and rx.search(text[a:at]) is not None
+
+        def after(key: str, rx: re.Pattern, at: int, width: int) -> bool:
+            """`rx` matched at the start of the `width` characters from `at`, run only when one of its literals lies there."""
+            return may(key, at, at + width) and rx.match(text[at:at + width]) is not None
+
         for g in groups:
             mentions = _distinct(g.mentions)
             named = [m for m in mentions if m.source != "acronym"] or mentions
@@ -80,19 +93,19 @@ class OrganizationComponent(Candidates):
             f["title_only"] = float(title_end > 0 and all(m.start < title_end for m in mentions))
             cued = subject = in_breach = recipient = person = 0
             for m in mentions:
-                before = text[max(0, m.start - 40):m.start]
-                if r.left.search(before) or r.right.match(text[m.end:m.end + 80]):
+                if before("left", r.left, m.start, 40) or after("right", r.right, m.end, 80):
                     cued += 1
-                if r.subject.search(before):
+                if before("subject", r.subject, m.start, 40):
                     subject += 1
                 b = sentence_bounds(sents, m.start)
                 if b not in breach_sentence:  # once per sentence, not once per mention (quadratic on long sentences)
-                    breach_sentence[b] = bool(r.strong.search(text, *b) or r.breach.search(text, *b))
+                    breach_sentence[b] = bool((may("strong", *b) and r.strong.search(text, *b))
+                                              or (may("breach", *b) and r.breach.search(text, *b)))
                 in_breach += breach_sentence[b]
-                if r.recipient.search(text[max(b[0], m.start - 110):m.start]):
+                if before("recipient", r.recipient, m.start, 110, b[0]):
                     recipient += 1
-                if (r.person_before.search(text[max(0, m.start - 25):m.start]) or r.person_inside.match(m.text)
-                        or r.person_after.match(text[m.end:m.end + 30])):
+                if (before("person_before", r.person_before, m.start, 25) or r.person_inside.match(m.text)
+                        or after("person_after", r.person_after, m.end, 30)):
                     person += 1
             f["victim_cue"] = float(min(cued, 4))
             f["regulator_subject"] = float(min(subject, 3))
@@ -100,8 +113,8 @@ class OrganizationComponent(Candidates):
             f["recipient"] = recipient / len(mentions)
             f["person"] = float(person > 0)
             # the data was held by, or the attack hit, this organization: the strongest sign of the victim
-            f["custody"] = float(any(r.custody.search(text[max(0, m.start - 50):m.start]) for m in mentions))
-            f["supplier_apposition"] = float(any(r.apposition.search(text[max(0, m.start - 40):m.start])
+            f["custody"] = float(any(before("custody", r.custody, m.start, 50) for m in mentions))
+            f["supplier_apposition"] = float(any(before("apposition", r.apposition, m.start, 40)
                                                  or r.apposition_after.match(text, m.end) for m in named))
             f["issuer"] = float(issuer_at is not None and any(issuer_at <= m.start < issuer_at + 200 for m in mentions))
             lw = self.label_weight(g)
@@ -118,16 +131,16 @@ class OrganizationComponent(Candidates):
             f["not_organization"] = float(any(r.not_org.search(m.text) for m in named))
             f["calendar"] = float(bool(keys & r.calendar))
             name = g.best_name()
-            f["data_item"] = float(any(r.data_item_before.search(text[max(0, m.start - 30):m.start])
+            f["data_item"] = float(any(before("data_item_before", r.data_item_before, m.start, 30)
                                        or r.data_item_words.search(m.text)
                                        or r.data_item_words.match(text, m.end + 1) for m in named))
-            f["product"] = float(any(r.product_before.search(text[max(0, m.start - 30):m.start]) for m in named))
+            f["product"] = float(any(before("product_before", r.product_before, m.start, 30) for m in named))
             f["generic"] = float(self._generic(name, g.acronym is not None))
-            f["credit"] = float(any(self._credit(text, m) for m in mentions))
+            f["credit"] = float(any(self._credit(text, m, may) for m in mentions))
             f["masthead"] = float(any(self._alone_on_line(text, m) for m in mentions)
                                   or bool(keys & r.sections))
             f["caps_phrase"] = float(len(name.split()) > 1 and name.isupper() and g.acronym != name)
-            f["law_firm"] = float(any(r.law_firm.search(m.text) or r.law_firm_before.search(text[max(0, m.start - 30):m.start])
+            f["law_firm"] = float(any(r.law_firm.search(m.text) or before("law_firm_before", r.law_firm_before, m.start, 30)
                                       for m in named))
             f["court"] = float(any(r.court.search(m.text) for m in named))
             f["government"] = float(bool(r.government.search(name)))
@@ -147,12 +160,15 @@ class OrganizationComponent(Candidates):
             return False
         return not any(w[:1].isupper() or w[:1].isdigit() for w in ws[1:])
 
-    def _credit(self, text: str, m: Mention) -> bool:
-        """A photo credit or image agency: "Photo : X", "(Photo: X/Getty Images)"."""
+    def _credit(self, text: str, m: Mention, may=None) -> bool:
+        """A photo credit or image agency: "Photo : X", "(Photo: X/Getty Images)". `may`: a `Spots.may` of the
+        text (WindowScreen of the rules) that says where a regex cannot match; without it, every regex runs."""
         r = self.rules
         line_start = text.rfind("\n", 0, m.start) + 1
-        before = text[max(line_start, m.start - 50):m.start]
-        return bool(r.credit_before.search(before)) or bool(r.credit_after.match(text[m.end:m.end + 40]))
+        lo = max(line_start, m.start - 50)
+        if (may is None or may("credit_before", lo, m.start)) and r.credit_before.search(text[lo:m.start]):
+            return True
+        return (may is None or may("credit_after", m.end, m.end + 40)) and bool(r.credit_after.match(text[m.end:m.end + 40]))
 
     @staticmethod
     def _alone_on_line(text: str, m: Mention) -> bool:
