@@ -68,11 +68,23 @@ def _load_vectors(conn, reps: Iterable[Rep], backend_name: str) -> None:
 
 
 # -- loading reports --------------------------------------------------------------------------------------
-_REP_SQL = ("SELECT r.id, r.source_id, r.record_json, d.title, d.text, d.url, d.published, d.language "
+# A report's text is read up to what matching and its lead embedding look at (the years, the follow-up words, the
+# lead: see text_chars), so that a cached Rep holds no more of it.
+_REP_SQL = ("SELECT r.id, r.source_id, r.record_json, d.title, substr(d.text, 1, ?), d.url, d.published, d.language "
             "FROM reports r JOIN documents d ON d.id = r.document_id WHERE r.id IN ({})")
 
 
-@lru_cache(maxsize=4096)  # a report is read again at every attach within its reach: its names folded once
+def text_chars() -> int:
+    """How much of a text a Rep needs: its years (era_text_chars), the leads of the follow-up test and of the
+    embedding (each reads twice its length before collapsing spaces)."""
+    from .embed import LEAD_CHARS
+
+    return max(int(S("era_text_chars")), 2 * int(S("follow_up_chars")), 2 * LEAD_CHARS)
+
+
+# A report is read again at every attach within its reach (its names folded once): enough for the reports of a
+# few hundred organizations' recent incidents, each a few kilobytes (the text cut as above).
+@lru_cache(maxsize=16384)
 def _read_rep(rid: int, sid: str, rj: str, title, text, url, published, language) -> Rep:
     return rep_from_json(rid, sid, rj, {"title": title, "text": text, "url": url, "published": published,
                                         "language": language})
@@ -81,7 +93,7 @@ def _read_rep(rid: int, sid: str, rj: str, title, text, url, published, language
 def load_reps(conn, report_ids: Iterable[int], backend_name: Optional[str] = None) -> dict[int, Rep]:
     """The Reps of these reports (a fresh copy each: vectors and manual decisions are set on it)."""
     out: dict[int, Rep] = {}
-    for row in select_in(conn, _REP_SQL, [int(i) for i in report_ids]):
+    for row in select_in(conn, _REP_SQL, [int(i) for i in report_ids], (text_chars(),)):
         out[row[0]] = replace(_read_rep(*row))
     q = "SELECT report_id, incident_id, manual, attached_at FROM incident_reports WHERE report_id IN ({})"
     for rid, iid, manual, at in select_in(conn, q, out):
