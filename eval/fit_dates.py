@@ -193,8 +193,10 @@ def run(a, train_docs: list[dict], dev_docs: list[dict]) -> int:
     print(f"{len(train)} train incidents, {len(own)} own-corpus incidents, {len(dev)} dev incidents; l2 {a.l2}")
     fitlib.report(a.k, f"slot F1 {show(cv_tally)}; per fold {cv['per_fold']}", show(tally(train, final)),
                   show(tally(dev, final, dev_errors)))
+    own_errors: list = []
+    print(f"own corpora, weights fitted on train + own corpora (fitted on, not held out): {show(tally(own_all, final, own_errors))}")
     if a.errors:
-        for label, errs in (("CV", cv_errors), ("dev", dev_errors)):
+        for label, errs in (("CV", cv_errors), ("dev", dev_errors), ("own", own_errors)):
             for it, role, got, want in errs:
                 print(f"  {label} {it['id']} {role}: got {got}, gold {want}")
                 for v, f, ctx, _ in it["cands"]:

@@ -12,13 +12,14 @@ as an end of a range is marked ``range_day``: it is no incident day (the inciden
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Optional
 
-from ..cue_index import AlternationIndex, _automaton, _sre_parse, literal_core, screen_text
+from ..cue_index import AlternationIndex, Screen, _automaton, _sre_parse, literal_core, screen_text
 from ..resources import alternation, cues, load_json
 from ._util import sentence_bounds
 
@@ -116,6 +117,17 @@ class DateRules:
         self.phrase_width = width if width < _sre_parse.MAXREPEAT and all(cores) else None
         self.phrase_anchor = _automaton(cores) if cores else None
         self.digit_run = re.compile(r"(?<!\d)\d")
+        # "three days later", "the following morning", "le lendemain": a day counted from the date phrase before
+        units = {k.lower(): v for k, v in load_json(lang, "numbers.json").get("units", {}).items() if 1 <= v <= 31}
+        self.number_words = units
+        n_alt = "|".join([r"\d{1,2}"] + sorted(map(re.escape, units), key=len, reverse=True))
+        offsets = []
+        for pattern, days in x.get("day_offsets", []):
+            offsets.append(("(?:" + pattern.replace("{n}", f"(?P<n{len(offsets)}>{n_alt})") + ")", days))
+        self.offset_days = [days for _, days in offsets]
+        self.offset_screen = Screen([p for p, _ in offsets]) if offsets else None  # their literals, in one automaton pass
+        self.offset_re = (re.compile(r"(?<![\w-])(?:" + "|".join(f"(?P<o{i}>{p})" for i, (p, _) in enumerate(offsets))
+                                     + r")(?![\w])", re.IGNORECASE) if offsets else None)
         # future verbs anywhere shortly before the date ("expects ... by June 30", "prévoit ... d'ici le 30 juin");
         # future prepositions only right before it ("by June 30", not "hit by a cyberattack on May 8")
         preps = set(x.get("future_prepositions", []))
@@ -170,6 +182,41 @@ def _parse_explicit(lang: str, day: int, month: int, year: int) -> Optional[date
     phrase = f"{year:04d}-{month:02d}-{day:02d}"
     parsed = dateparser.parse(phrase, languages=[lang], settings={"DATE_ORDER": "YMD", "STRICT_PARSING": True})
     return parsed.date() if parsed else None
+
+
+OFFSET_REACH = 400  # how far (characters) before "two days later" the date it counts from may be
+
+
+class OffsetMatch:
+    """A day counted from an earlier date phrase ("two days later"), with the part of re.Match's interface the
+    features read: its span, and no date-form group (its precision is 'relative')."""
+
+    def __init__(self, m: re.Match):
+        self._m = m
+
+    def start(self) -> int:
+        return self._m.start()
+
+    def end(self) -> int:
+        return self._m.end()
+
+    def group(self, name=0):
+        return self._m.group(0) if name == 0 else None
+
+    def groupdict(self) -> dict:
+        return {}
+
+
+def _offset_days(r: DateRules, m: re.Match) -> Optional[int]:
+    for i, days in enumerate(r.offset_days):
+        if m.group(f"o{i}") is None:
+            continue
+        if days is not None:
+            return days
+        raw = (m.groupdict().get(f"n{i}") or "").lower()
+        n = int(raw) if raw.isdigit() else r.number_words.get(raw)
+        return n if n and 1 <= n <= 31 else None
+    return None
 
 
 def precision_of(m: re.Match) -> str:
@@ -298,4 +345,27 @@ def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int
         # a day that also ends a range the text states ("between Dec. 20 and Jan. 5" ... "on Jan. 5"): the incident
         # spans the range, the day alone is no single day of it (it may still be the day it was detected)
         out.append((DatePhrase(m.start(), m.end(), value, range_day=value in range_days), m))
+    if r.offset_re is not None and out and r.offset_screen.may_match(screen_text(text) if low is None else low):
+        out = _with_offsets(text, r, matches, out, published)
     return out
+
+
+def _with_offsets(text: str, r: DateRules, matches: list, out: list, published: Optional[date]) -> list:
+    """Add the days counted from the date phrase right before them ("survenue le 18 février ... détectée trois jours
+    plus tard"): only when that phrase is a candidate (no range, bound, header or future date) within OFFSET_REACH."""
+    kept = {p.start: p for p, _ in out}
+    starts = [m.start() for m in matches]
+    added = []
+    for o in r.offset_re.finditer(text):
+        i = bisect.bisect_left(starts, o.start()) - 1
+        if i < 0 or matches[i].end() > o.start() or o.start() - matches[i].end() > OFFSET_REACH:
+            continue
+        base = kept.get(starts[i])
+        days = _offset_days(r, o)
+        if base is None or days is None:
+            continue
+        value = base.value + timedelta(days=days)
+        if published and value > published:
+            continue
+        added.append((DatePhrase(o.start(), o.end(), value), OffsetMatch(o)))
+    return sorted(out + added, key=lambda c: c[0].start) if added else out

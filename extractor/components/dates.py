@@ -56,10 +56,17 @@ def weights() -> dict:
 
 
 
-def _claimed(starts: list[int], cue_end: int, own: int) -> bool:
-    """Whether a date phrase other than the one at `own` begins within CLAIM characters after a cue."""
+def _claimed(text: str, starts: list[int], cue_end: int, own: int, limit: int) -> bool:
+    """Whether a date phrase other than the one at `own` begins within CLAIM characters after a cue, or before
+    `limit` (the end of the clause after the date at `own`) with no comma or quote between: "survenue le 18
+    février, a été détectée par l'équipe trois jours plus tard" dates the detection by the later phrase."""
     i = bisect.bisect_left(starts, cue_end)
-    return i < len(starts) and starts[i] != own and starts[i] - cue_end <= CLAIM
+    if i >= len(starts) or starts[i] == own:
+        return False
+    return starts[i] - cue_end <= CLAIM or (starts[i] < limit and not _CLAUSE_MARK.search(text, cue_end, starts[i]))
+
+
+_CLAUSE_MARK = re.compile(r"[,;:«»\"“”()]")
 
 
 def _closeness(d: int) -> float:
@@ -177,7 +184,7 @@ class DatesComponent:
             if sub and not r.cleft.search(text, max(lo, s - 24), s):  # "C'est le 10 mars qu'Audi a appris...": cleft
                 after_hi = sub.start()
             # a cue right before another date is that date's ("survenue le 2 mai et a été détectée le 6 mai")
-            after = [c for c in cues_.roles_in(e, after_hi) if not _claimed(starts, c[1], s)]
+            after = [c for c in cues_.roles_in(e, after_hi) if not _claimed(text, starts, c[1], s, after_hi)]
             in_sentence = {c[2] for c in cues_.roles_in(lo, hi)}
             line_lo = text.rfind("\n", max(0, s - 700), s) + 1 or max(0, s - 700)
             line_hi = text.find("\n", e, e + 700)
