@@ -188,3 +188,23 @@ def test_organization_window_screen_skips_only_searches_that_cannot_match(lang):
                         skipped += 1
                         assert rx.search(text[lo:hi]) is None and rx.search(text, lo, hi) is None, (key, text[lo:hi])
     assert skipped > 0
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_count_number_words_and_screened_regexes_match_exactly_as_unscreened(lang):
+    from extractor.components.count_rules import rules_for
+
+    r = rules_for(lang)
+    own = {"fr": "Vingt-deux mille clients, un peu plus de deux cents, une dizaine d'employés, des centaines de membres.",
+           "en": "Twenty-two thousand clients, a million records, about a dozen employees, hundreds of members."}[lang]
+    skipped = 0
+    for text in [own] + _texts()[lang]:
+        low = screen_text(text)
+        found = r.words_index.finditer(text, low)
+        assert [m.span() for m in found] == [m.span() for m in r.words_re.finditer(text)]
+        may = r.text_index.candidates(low)
+        for key in ("approx_re", "vague"):
+            if getattr(r, key) is not None and key not in may:
+                assert getattr(r, key).search(text) is None
+                skipped += 1
+    assert len(r.words_index.finditer(own, screen_text(own))) >= 3 and skipped > 0

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from typing import Optional
 
+from ..cue_index import AlternationIndex, CueIndex
 from ..resources import alternation, cue_regex, cues, load_json, load_jsonl
 
 SEP = "[ \u00a0\u202f\u2009\u2007]"
@@ -69,9 +70,10 @@ class CountRules:
         words = list(nums["units"]) + nums["hundreds"] + list(nums["scales"])
         word_alt = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
         njoin = "|".join(re.escape(j) for j in nums["joiners"] if j != "-")
-        self.words_re = re.compile(
-            rf"(?<![\w-])(?:{word_alt})(?:(?:[\s-]+|\s+(?:{njoin})\s+)(?:{word_alt}))*(?![\w-])", re.IGNORECASE
-        )
+        words_tail = rf"(?:(?:[\s-]+|\s+(?:{njoin})\s+)(?:{word_alt}))*(?![\w-])"
+        self.words_re = re.compile(rf"(?<![\w-])(?:{word_alt}){words_tail}", re.IGNORECASE)
+        # the same matches, each number word tried only where its literal occurs
+        self.words_index = AlternationIndex(self.words_re, r"(?<![\w-])", words_tail)
         self.one_words = {w.lower() for w in cw["one_words"]}
         units = load_jsonl(lang, "count_units.jsonl")
         self.unit_of = {}
@@ -128,6 +130,9 @@ class CountRules:
         for attr, pattern in CUE_PATTERNS.items():
             setattr(self, attr, re.compile(pattern.format_map(families), re.IGNORECASE))
         self.non_victims = {n.lower() for n in c.get("non_victims", [])}
+        # the whole-text regexes of the candidates: one that none of its literals' occurrences allows does not run
+        self.text_index = CueIndex((k, getattr(self, k).pattern, getattr(self, k).flags)
+                                   for k in ("approx_re", "vague") if getattr(self, k) is not None)
 
     # -- numbers ---------------------------------------------------------------
     def digits_value(self, m: re.Match, text: str) -> tuple[Optional[float], int]:

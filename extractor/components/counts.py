@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_right
+from collections import namedtuple
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
@@ -30,6 +32,7 @@ from typing import Optional
 from spacy.tokens import Doc
 
 from ..resources import ROOT
+from ..cue_index import doc_low
 from ._util import clause_bounds, doc_text, register, sentence_bounds
 from .count_rules import SEP, rules_for
 
@@ -72,6 +75,15 @@ class CountCandidate:
     features: dict = field(default_factory=dict)
 
 
+_Ent = namedtuple("_Ent", "label_ text start_char")
+
+
+def _ents(doc: Doc) -> list:
+    """The entities' label, text and start, read once (a Span's text joins its tokens anew at each access)."""
+    text = doc_text(doc)
+    return [_Ent(e.label_, text[e.start_char:e.end_char], e.start_char) for e in doc.ents]
+
+
 @lru_cache(maxsize=None)
 def weights() -> dict:
     with open(ROOT / "shared" / "count_weights.json", encoding="utf-8") as fh:
@@ -111,16 +123,25 @@ class CountsComponent:
     # -- candidates --------------------------------------------------------------
     def candidates(self, doc: Doc) -> list[CountCandidate]:
         text, r = doc_text(doc), self.rules
+        low = doc_low(doc, text)
         spans: list[tuple[int, int, float, int, str]] = []  # num_start, num_end(after scale), value, raw_end, kind
-        taken = []
+        taken_starts, taken_reach = [], []  # the figures' starts (ascending) and the furthest end of those so far
+
+        def taken(pos: int) -> bool:
+            """Inside a figure in digits (some start <= pos < its end)?"""
+            i = bisect_right(taken_starts, pos)
+            return i > 0 and taken_reach[i - 1] > pos
+
         for m in _DIGITS.finditer(text):
             value, end = r.digits_value(m, text)
             if value is None:
                 continue
             spans.append((m.start(), end, value, m.end(), "digits"))
-            taken.append((m.start(), end))
-        for m in r.words_re.finditer(text):
-            if any(s <= m.start() < e for s, e in taken):
+            taken_starts.append(m.start())
+            taken_reach.append(max(end, taken_reach[-1]) if taken_reach else end)
+        may = r.text_index.candidates(low)
+        for m in r.words_index.finditer(text, low):
+            if taken(m.start()):
                 continue
             phrase = m.group(0)
             low = phrase.lower().split()
@@ -132,9 +153,9 @@ class CountsComponent:
             if value is None or value < 2:
                 continue
             spans.append((m.start(), m.end(), float(value), m.end(), "words"))
-        if r.approx_re is not None:
+        if r.approx_re is not None and "approx_re" in may:
             for m in r.approx_re.finditer(text):
-                if any(s <= m.start() < e for s, e in taken):
+                if taken(m.start()):
                     continue
                 spans.append((m.start(), m.end(), float(r.approx_words[m.group(1).lower()]), m.end(), "approx_noun"))
         out = []
@@ -219,14 +240,15 @@ class CountsComponent:
         return keep
 
     # -- features ----------------------------------------------------------------
-    def _main_orgs(self, doc: Doc) -> list[set]:
-        """Word sets of the organizations the text is most about (named in the title, or most often)."""
+    def _main_orgs(self, doc: Doc, ents: Optional[list] = None) -> list[set]:
+        """Word sets of the organizations the text is most about (named in the title, or most often).
+        `ents`: the document's entities as `_ents` gives them (read from the Doc when not given)."""
         title_end = (doc._.meta or {}).get("title_end", 0) or 0
         sents = doc._.sent_bounds or [(0, len(doc_text(doc)))]
         lead_end = max(title_end, sents[min(1, len(sents) - 1)][1])
         freq: dict[str, int] = {}
         lead = []
-        for e in doc.ents:
+        for e in (_ents(doc) if ents is None else ents):
             if e.label_ != "ORG" or e.text.lower() in self.rules.non_victims:
                 continue
             freq[e.text] = freq.get(e.text, 0) + 1
@@ -248,8 +270,9 @@ class CountsComponent:
         freq: dict[int, int] = {}
         for c in cands:
             freq[c.value] = freq.get(c.value, 0) + 1
-        main = self._main_orgs(doc)
-        orgs = [e for e in doc.ents if e.label_ == "ORG" and e.text.lower() not in r.non_victims]
+        ents = _ents(doc)
+        main = self._main_orgs(doc, ents)
+        orgs = [e for e in ents if e.label_ == "ORG" and e.text.lower() not in r.non_victims]
         any_people = any(c.unit_class == "people" for c in cands)
         lead_text = text[:max(lead_end, title_end)]
         for c in cands:
@@ -314,7 +337,7 @@ class CountsComponent:
             for k in NONE_FEATURES:
                 f[k] = 0.0
         vague = 0.0
-        if r.vague is not None:
+        if r.vague is not None and "vague" in r.text_index.candidates(doc_low(doc, text)):
             for m in r.vague.finditer(text):
                 if r.unit_of.get(m.group(1).lower(), (None, None))[1] == "people":
                     vague = 1.0
