@@ -78,12 +78,20 @@ def chunk_size(n_docs: Optional[int], workers: int, batch_size: int) -> int:
     return max(1, min(batch_size, max(4, -(-per_worker // 4)) if per_worker > 4 else per_worker))
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
+def _chunks(items: Iterable, size: int, n_docs: Optional[int] = None, workers: int = 1) -> Iterator[list]:
+    """`items` in order, `size` at a time; with the count known, the last `workers * size` documents go in
+    chunks of a quarter of that: the workers then end together, within a small chunk of each other, instead of
+    one finishing a whole chunk alone while the others wait (about half a chunk of wall time at the end)."""
     it = iter(items)
+    head = max(0, n_docs - workers * size) if n_docs else None
+    small = max(1, -(-size // 4))
+    done = 0
     while True:
-        chunk = list(itertools.islice(it, size))
+        step = size if head is None or done + size <= head else max(small, min(size, head - done))
+        chunk = list(itertools.islice(it, step))
         if not chunk:
             return
+        done += len(chunk)
         yield chunk
 
 
@@ -107,7 +115,7 @@ def extract_parallel(items: Iterable, *, workers: int = 2, batch_size: int = 16,
         gc.freeze()
     try:
         with ctx.Pool(workers, initializer=_init, initargs=(batch_size, prefilter)) as pool:
-            for out in pool.imap(_run, _chunks(items, size)):
+            for out in pool.imap(_run, _chunks(items, size, len(items), workers)):
                 yield from out
     finally:
         if fork:

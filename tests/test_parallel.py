@@ -57,3 +57,23 @@ def test_chunk_size():
     assert chunk_size(3, 2, 16) == 2
     assert 4 <= chunk_size(100, 2, 16) <= 16
     assert chunk_size(None, 2, 16) == 16
+
+
+def test_the_last_chunks_are_small_so_that_workers_end_together():
+    from extractor.parallel import _chunks
+
+    for n, workers in ((100, 2), (1000, 2), (40, 3), (8, 2), (1, 2)):
+        size = chunk_size(n, workers, 16)
+        chunks = list(_chunks(iter(range(n)), size, n, workers))
+        assert [x for c in chunks for x in c] == list(range(n))  # every document once, in order
+        tail = max(0, n - workers * size)
+        done = 0
+        for c in chunks:
+            if done + len(c) < tail:
+                assert len(c) == size
+            elif done < tail:  # the one that reaches the last workers * size documents
+                assert done + len(c) == tail and len(c) <= size
+            else:  # the last workers * size documents: a quarter of a chunk at most
+                assert len(c) <= -(-size // 4)
+            done += len(c)
+    assert [len(c) for c in _chunks(range(10), 4)] == [4, 4, 2]  # count unknown: plain chunks
