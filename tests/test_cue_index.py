@@ -208,3 +208,21 @@ def test_count_number_words_and_screened_regexes_match_exactly_as_unscreened(lan
                 assert getattr(r, key).search(text) is None
                 skipped += 1
     assert len(r.words_index.finditer(own, screen_text(own))) >= 3 and skipped > 0
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_organization_cue_names_screened_match_exactly_as_unscreened(lang):
+    from extractor.components.org_rules import rules_for
+
+    r = rules_for(lang)
+    assert r.after_cue_index is not None
+    own = {"fr": "Une cyberattaque contre la Clinique Alpha; La Coopérative Beta a été victime d'un vol.",
+           "en": "A breach at the Alpha Clinic. Beta Credit Union was hacked last week."}[lang]
+    for text in [own] + _texts()[lang]:
+        low = screen_text(text)
+        assert [(m.span(), m.span(1)) for m in r.after_cue_index.finditer(text, low)] == \
+            [(m.span(), m.span(1)) for m in r.after_cue.finditer(text)]
+        if not r.cue_screen.candidates(low):
+            assert r.before_cue.search(text) is None
+    assert r.after_cue_index.finditer(own, screen_text(own)) and r.cue_screen.candidates(screen_text(own))
+    assert not r.cue_screen.candidates("rien ici, nothing here")

@@ -193,12 +193,14 @@ class Candidates:
         """Names NER missed, read off the cues around them: "breach at LifeLabs", "X a été victime",
         and the issuer right after a CNW dateline."""
         text, r = doc_text(doc), self.rules
+        low = doc_low(doc, text)
         out = []
-        for m in r.after_cue.finditer(text):
+        after = r.after_cue.finditer(text) if r.after_cue_index is None else r.after_cue_index.finditer(text, low)
+        for m in after:
             c = _clean(text, m.start(1), m.end(1))
             if c:
                 out.append(Mention(c[0], c[1], c[2], "cue", 0.8))
-        for m in r.before_cue.finditer(text):
+        for m in (r.before_cue.finditer(text) if r.cue_screen.candidates(low) else ()):
             c = _clean(text, m.start(1), m.end(1))
             if c and not (c[1] == 0 or text[c[1] - 1] == "\n") or (c and len(c[0].split()) > 1):
                 out.append(Mention(c[0], c[1], c[2], "cue", 0.8))

@@ -113,8 +113,13 @@ class OrgRules:
         link = f"(?:{'|'.join(_longest_first(all_words('name_links')))})"
         run = rf"{name}(?:\s+(?:{link}\s+)?{name}){{0,5}}"
         self.name_run = re.compile(run)
+        cue_tail = rf"\s+(?:(?:{arts})\s*)?({run})(?![\w])"
         self.after_cue = re.compile(
-            rf"(?<![\w])(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s+(?:(?:{arts})\s*)?({run})(?![\w])", re.IGNORECASE)
+            rf"(?<![\w])(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))}){cue_tail}", re.IGNORECASE)
+        # the same matches, each cue tried where its literal occurs (a cue with a group of its own would renumber the name's)
+        self.after_cue_index = AlternationIndex(self.after_cue, r"(?<![\w])", cue_tail)
+        if any(re.compile(alt, re.IGNORECASE).groups for alt in self.after_cue_index.alts):
+            self.after_cue_index = None
         self.before_cue = re.compile(
             rf"(?<![\w’'&.\-])({run})\s+(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)
         self.apposition = re.compile(rf"(?:{'|'.join(sorted(org['supplier_apposition'], key=len, reverse=True))})(?:\s+\w+)?\s*,?\s*$", re.IGNORECASE)
@@ -160,6 +165,7 @@ class OrgRules:
         self.government = alternation(tuple(all_words("government_words")), re.IGNORECASE, True)
         self.sections = {fold(x) for x in all_words("section_labels")}
         # the regexes searched in a window around every mention, screened by where their literals occur
+        self.cue_screen = CueIndex([("before_cue", self.before_cue.pattern, self.before_cue.flags)])  # any right cue at all?
         self.windows = WindowScreen((key, getattr(self, key).pattern, getattr(self, key).flags) for key in WINDOWED)
 
 
