@@ -199,12 +199,15 @@ class AgenciesComponent:
             nlo, nhi = sentence_bounds(sents, full_hi + 1) if full_hi < len(text) else (lo, hi)
             has_next = (nlo, nhi) != (lo, hi) and nhi - nlo < 400
             next_other = has_next and any(ments[j].code != m.code for j in range(bisect.bisect_left(starts, nlo), bisect.bisect_left(starts, nhi)))
+            # the cues of each role in the segment, outside the mention, advice and negations: found
+            # once, read as this role's cues and as the other role's
+            kept = {role: [c for c in r.cue[role].finditer(text, sl, sh) if not (m.start <= c.start() < m.end)
+                           and not any(a.start() <= c.start() < a.end() for a in advice)
+                           and not (negs and self.negated_cue(text, c, negs))] for role in ROLES}
             for role in ROLES:
                 other = "investigating" if role == "notified" else "notified"
                 rx = r.cue[role]
-                cues = [c for c in rx.finditer(text, sl, sh) if not (m.start <= c.start() < m.end)
-                        and not any(a.start() <= c.start() < a.end() for a in advice)
-                        and not (negs and self.negated_cue(text, c, negs))]
+                cues = kept[role]
                 before = any(c.end() <= m.start for c in cues)
                 after = any(c.start() >= m.end for c in cues)
                 near = min(cues, key=lambda c: c.start() - m.end if c.start() >= m.end else m.start - c.end(), default=None)
@@ -233,9 +236,7 @@ class AgenciesComponent:
                 hl = max(sl, min(m.start, near.start() if near else m.start) - 30)
                 hh = min(sh, max(m.end, near.end() if near else m.end) + (0 if near else 30))
                 hyp = r.hyp_re.search(text, hl, hh) is not None
-                other_cue = any(not (m.start <= c.start() < m.end) and not any(a.start() <= c.start() < a.end() for a in advice)
-                                and not (negs and self.negated_cue(text, c, negs))
-                                for c in r.cue[other].finditer(text, sl, sh))
+                other_cue = bool(kept[other])
                 sent_cue = any(not (sl <= c.start() < sh) for c in rx.finditer(text, lo, hi))
                 next_cue = bool(has_next and not cues and rx.search(text, nlo, nhi))
                 next_neg = bool(next_cue and r.negated.search(text, nlo, nhi))
