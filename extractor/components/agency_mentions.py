@@ -60,6 +60,11 @@ def _name_pattern(name: str) -> str:
 
 
 
+def _fold_law(name: str) -> str:
+    """A law's name as the key of its authority: case, apostrophes and spaces folded."""
+    return re.sub(r"\s+", " ", re.sub(r"['’]", "", name)).strip().lower()
+
+
 @dataclass
 class Mention:
     code: str
@@ -122,6 +127,16 @@ class AgencyRules:
         self.conjunct_re = alternation(tuple(words["conjoined_predicate"]), re.IGNORECASE, False)
         self.advice_re = alternation(tuple(words["advice"]), re.IGNORECASE, False)
         self.plural_re = alternation(tuple(words["plural_title"]), re.IGNORECASE, False)
+        # "Plainte déposée en vertu de la Loi sur la protection des renseignements personnels": a
+        # complaint under a law is a complaint to the authority that administers it (gazetteer ``laws``)
+        self.law_code = {}
+        for row in gazetteer():
+            for law in row.get("laws", []):
+                self.law_code[_fold_law(law)] = row["code"]
+        laws = sorted({_name_pattern(law) for row in gazetteer() for law in row.get("laws", [])}, key=len, reverse=True)
+        self.law_re = re.compile(rf"(?:{'|'.join(laws)})(?![\w])", re.IGNORECASE) if laws else None
+        self.complaint_under_re = alternation(tuple(words["complaint_under"]), re.IGNORECASE, False) \
+            if words.get("complaint_under") and laws else None
         self.notified = cue_regex(lang, "agency_roles", "notified", word_bounded=False)
         self.investigating = cue_regex(lang, "agency_roles", "investigating", word_bounded=False)
         self.cue = {"notified": self.notified, "investigating": self.investigating}
@@ -280,6 +295,12 @@ class AgencyRules:
             label = self.resolve(text, s, e, label, titled, home)
             code, _, generic = label.partition("|")
             out.append(Mention(code, s, e, "generic" if generic else "name"))
+        if r.complaint_under_re is not None:
+            for k, m in enumerate(r.complaint_under_re.finditer(text)):
+                law = r.law_re.match(text, m.end()) if k < MAX_MENTIONS else None
+                if law is not None and not any(x.start < law.end() and law.start() < x.end for x in out):
+                    out.append(Mention(r.law_code[_fold_law(law.group(0))], law.start(), law.end(), "name"))
+            out.sort(key=lambda x: x.start)
         taken = [(m.start, m.end) for m in out]
 
         taken.sort()
