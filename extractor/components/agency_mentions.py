@@ -3,9 +3,11 @@
 Names come from the bilingual gazetteer ``resources/shared/agencies.jsonl`` (both languages'
 names are matched in every document: English articles quote the Sûreté du Québec), plus the
 words of ``resources/<lang>/agencies.json``: anaphors of a regulator named before ("la
-Commission", "the office"), and complaints filed with no authority named (a complaint to the
-police). A provincial commissioner named without its province belongs to the province of the
-text (places near it, the dateline, the places the text names most); so does a provincial
+Commission", "the office"), complaints filed with no authority named (a complaint to the
+police), and complaints filed under a law ("en vertu de la Loi sur la protection des renseignements
+personnels": one to the authority whose gazetteer ``laws`` name it). A provincial commissioner
+named without its province belongs to the province of the text (places near it, the dateline,
+the places the text names most); so does a provincial
 police named without its province ("provincial police are investigating": the Sûreté du Québec
 in Québec, the OPP in Ontario), by the gazetteer's ``provincial_police_of``.
 """
