@@ -12,10 +12,39 @@ from .errors import InputError
 
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_ISO_SHAPED = re.compile(r"^\d{4}-\d")
+# 03/04/2025: day-month or month-day? Refused rather than guessed.
+_NUMERIC_DAY = re.compile(r"^\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}$")
+_FREE_FORM_MAX = 80
+# dateparser reads the full dates other tools write (RFC 2822 'Tue, 3 Mar 2025 10:00:00 -0500', '3 mars 2025',
+# 'March 3, 2025', epoch seconds): a whole day, month and year, never a relative 'yesterday'.
+_DATEPARSER_SETTINGS = {"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month", "year"],
+                        "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
+
+
+def _languages() -> list[str]:
+    from importlib import resources
+
+    root = resources.files("extractor").joinpath("resources")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("dates.json").is_file())
+
+
+def _free_form_day(s: str) -> Optional[date]:
+    """The day a full free-form date names, in its own time zone, or None."""
+    if len(s) > _FREE_FORM_MAX or _ISO_SHAPED.match(s) or _NUMERIC_DAY.match(s):
+        return None
+    import dateparser  # only for dates that are not ISO: no start-up cost for the usual case
+
+    try:
+        parsed = dateparser.parse(s, languages=_languages(), settings=_DATEPARSER_SETTINGS)
+    except Exception:  # dateparser raises assorted errors on odd input; any of them means "not a date"
+        return None
+    return parsed.date() if parsed else None
 
 
 def parse_published(value: Any) -> tuple[Optional[date], Optional[str]]:
-    """``2024-08-07`` (or a longer ISO timestamp) -> (day, "day"); ``2024-08`` -> (1st of month, "month")."""
+    """``2024-08-07`` (or a longer ISO timestamp) -> (day, "day"); ``2024-08`` -> (1st of month, "month");
+    a full date in words or RFC 2822 (``3 mars 2025``, ``Tue, 03 Mar 2025 10:00:00 -0500``) -> (its day, "day")."""
     if value is None or value == "":
         return None, None
     if isinstance(value, date):
@@ -30,7 +59,10 @@ def parse_published(value: Any) -> tuple[Optional[date], Optional[str]]:
             return date(int(m[1]), int(m[2]), 1), "month"
     except ValueError:
         pass
-    raise InputError(f"bad 'published' value {s!r}: expected YYYY-MM-DD or YYYY-MM")
+    day = _free_form_day(s)
+    if day is not None:
+        return day, "day"
+    raise InputError(f"bad 'published' value {s!r}: expected YYYY-MM-DD, YYYY-MM or a full date such as '3 March 2025'")
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 A phrase is ``le 14 juin dernier``, ``samedi``, ``on Saturday``, ``June 14, 2024``, ``2024-06-14`` or
 ``hier``, with month and weekday names from ``resources/<lang>/cues.json`` and the forms' words from
-``resources/<lang>/dates.json``. Explicit days are validated by dateparser; weekdays and "yesterday" are
+``resources/<lang>/dates.json``. Explicit days are checked by the calendar (datetime); weekdays and "yesterday" are
 counted back from the publication day (a relative date with no known publication day stays unresolved).
 A range ("between Aug. 22 and 24", "du 3 au 5 mars", "June 14 or 15"), a bound ("on or before", "the week
 of", "depuis le"), a date announced for the future and a page header's date ("date 2024-08-29",
@@ -176,12 +176,11 @@ def rules_for(lang: str) -> DateRules:
 
 @lru_cache(maxsize=4096)
 def _parse_explicit(lang: str, day: int, month: int, year: int) -> Optional[date]:
-    """An explicit calendar day, resolved by dateparser (validates the day for its month)."""
-    import dateparser
-
-    phrase = f"{year:04d}-{month:02d}-{day:02d}"
-    parsed = dateparser.parse(phrase, languages=[lang], settings={"DATE_ORDER": "YMD", "STRICT_PARSING": True})
-    return parsed.date() if parsed else None
+    """An explicit calendar day, or None when the month has no such day (or the month is no month)."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 OFFSET_REACH = 400  # how far (characters) before "two days later" the date it counts from may be
