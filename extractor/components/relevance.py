@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from ..cue_index import Screen, screen_text
+from ..cue_index import AlternationIndex, Screen, doc_low, literal_core
 from ..prefilter import SpanIndex, mishaps
 from ..resources import ROOT, alternation, cue_regex, has_file, load_json
 from ._util import doc_text, register
@@ -64,6 +64,36 @@ def one_of_regex(lang: str):
                       re.IGNORECASE)
 
 
+def alternation_index(rx):
+    """An AlternationIndex of a word-bounded ``alternation`` (the same matches, only the alternatives whose
+    literal occurs tried); None for a regex of another shape."""
+    if rx is None:
+        return None
+    try:
+        return AlternationIndex(rx, r"(?<![\w])", r"(?![\w])")
+    except ValueError:
+        return None
+
+
+class Finder:
+    """The matches of one cue regex in a text, as ``rx.finditer`` gives them: through an AlternationIndex
+    when the regex is a word-bounded alternation; otherwise the regex runs only when one of its
+    ``literal_core`` literals is in the screened text (a literal of any length: a substring test)."""
+
+    def __init__(self, rx):
+        self.rx = rx
+        self.index = alternation_index(rx)
+        cores = literal_core(rx.pattern, rx.flags) if self.index is None else frozenset()
+        self.cores = None if "" in cores else tuple(sorted(cores))
+
+    def matches(self, text: str, low: str) -> list:
+        if self.index is not None:
+            return self.index.finditer(text, low)
+        if self.cores is not None and not any(c in low for c in self.cores):
+            return []
+        return list(self.rx.finditer(text))
+
+
 make_relevance = register("incident_relevance", lambda lang: RelevanceComponent(lang))
 
 
@@ -84,18 +114,24 @@ class RelevanceComponent:
         self.second_person = cue_regex(lang, "relevance", "second_person")
         self.one_of = one_of_regex(lang)
         self.data_nouns = family_regex(lang, "data_nouns")
+        # each cue's matches found by its Finder (the same matches as a scan of the whole regex)
+        self.find = {name: Finder(rx) for name, rx in (
+            ("strong", self.strong), ("breach", self.breach), ("singular", self.singular), ("plural", self.plural),
+            ("generic", self.generic), ("negative", self.negative), ("incident", self.incident),
+            ("percent", self.percent), ("second_person", self.second_person))}
+        # the families the literal screen above spares most often keep it (their index costs more than it saves)
+        self.family_find = {name: Finder(rx) for name, rx in self.families.items()
+                            if rx is not None and name not in ("finding", "hypothetical")}
 
     @staticmethod
-    def _outside_names(text: str, names: SpanIndex, rx) -> int:
-        """Matches of `rx` that are not inside an organization's name ("Conseil scolaire", "Legislative
+    def _outside_names(matches: list, names: SpanIndex) -> int:
+        """Of `matches`, those not inside an organization's name ("Conseil scolaire", "Legislative
         Assembly"): a cue word of statistics, law or advice in a name says nothing about the text."""
-        return sum(1 for m in rx.finditer(text) if not names.inside(m.start(), m.end()))
+        return sum(1 for m in matches if not names.inside(m.start(), m.end()))
 
-    def _not_ranked(self, text: str, rx) -> int:
-        """Matches of `rx` not ranked as one among others: "one of the largest breaches" is one breach."""
-        if rx is None:
-            return 0
-        return sum(1 for m in rx.finditer(text)
+    def _not_ranked(self, text: str, matches: list) -> int:
+        """Of `matches`, those not ranked as one among others: "one of the largest breaches" is one breach."""
+        return sum(1 for m in matches
                    if self.one_of is None or not self.one_of.search(text, max(0, m.start() - 80), m.start()))
 
     def _near_breach(self, matches: list, breach_matches: tuple) -> int:
@@ -126,32 +162,34 @@ class RelevanceComponent:
         words = max(len(text.split()), 50) / 100.0
         # each cue scanned once: the strong, breach and singular matches are counted and are also where
         # a finding must stand; the finding matches are counted and tested near them
-        strong_m, breach_m, singular_m = (list(rx.finditer(text)) for rx in (self.strong, self.breach, self.singular))
+        low = doc_low(doc, text)
+        find = self.find
+        strong_m, breach_m, singular_m = (find[k].matches(text, low) for k in ("strong", "breach", "singular"))
         strong = min(len(strong_m), 6)
         singular = min(len(singular_m), 8)
-        plural = min(self._not_ranked(text, self.plural), 8)
+        plural = min(self._not_ranked(text, find["plural"].matches(text, low)), 8)
         finding_rx = self.families["finding"]
-        low = screen_text(text)
         finding_m = list(finding_rx.finditer(text)) if finding_rx is not None and self.screens["finding"].may_match(low) else []
         # proceedings count only where one breach outnumbers many: the legal words are not scanned otherwise
         fam = {name: (len(finding_m) if name == "finding"
                       else 0 if rx is None or (name == "legal" and singular <= plural) or not self.screens[name].may_match(low)
+                      else len(self.family_find[name].matches(text, low)) if name in self.family_find
                       else len(rx.findall(text))) for name, rx in self.families.items()}
         names = SpanIndex((e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG")
         return {
             "breach_event": 1.0 if strong + singular > 0 else 0.0,
-            "second_person": min(len(self.second_person.findall(text)) / words, 5.0),
+            "second_person": min(len(find["second_person"].matches(text, low)) / words, 5.0),
             "rival_organizations": min(rivals, 5),
             "organization_dominance": round(dominance, 3),
             "organization_mentions": min(mentions, 10),
-            "generic_terms": min(self._outside_names(text, names, self.generic) / words, 5.0),
+            "generic_terms": min(self._outside_names(find["generic"].matches(text, low), names) / words, 5.0),
             "plural_breach": plural,
             "singular_breach": singular,
-            "percent": min(len(self.percent.findall(text)), 5),
+            "percent": min(len(find["percent"].matches(text, low)), 5),
             "strong_terms": strong,
             "breach_terms": min(len(breach_m), 10),
-            "incident_terms": min(len(self.incident.findall(text)), 6),
-            "negative_terms": min(self._outside_names(text, names, self.negative), 8),
+            "incident_terms": min(len(find["incident"].matches(text, low)), 6),
+            "negative_terms": min(self._outside_names(find["negative"].matches(text, low), names), 8),
             "organization_score": min(org["score"], 15.0) if org else 0.0,
             # a resolvable day of the breach or of its discovery: one event, not a trend or a law
             "dated": 1.0 if any(r in (doc._.dates or {}) for r in ("incident", "discovered")) else 0.0,
