@@ -50,3 +50,19 @@ def test_a_text_without_the_literals_matches_nothing():
     assert finder.index is None and finder.cores  # not an alternation: screened by its literals
     assert finder.matches("nothing here", "nothing here") == []
     assert [m.group(0) for m in finder.matches("up 40% this year", "up 40% this year")] == ["40%"]
+
+
+@pytest.mark.parametrize("lang,text,expected", [
+    ("fr", "Une clé USB perdue contenait les dossiers médicaux de patients. Une autre clé USB a été perdue. " * 4, True),
+    ("en", "A laptop was stolen with patient records on it; another laptop was stolen from a car. " * 4, True),
+    ("en", "The bakery sold bread on Monday.", False),
+])
+def test_mishaps_count_as_the_prefilter(lang, text, expected):
+    """The component's mishap count is the prefilter's (prefilter.mishaps), limit included."""
+    from extractor.prefilter import mishaps
+
+    comp = RelevanceComponent(lang)
+    for limit in (1, 2, 6):
+        got = comp._mishaps(text, screen_text(text), limit=limit)
+        assert got == mishaps(text, (lang,), limit=limit)
+        assert (got > 0) == expected

@@ -21,7 +21,7 @@ from functools import lru_cache
 from spacy.tokens import Doc
 
 from ..cue_index import AlternationIndex, Screen, doc_low, literal_core
-from ..prefilter import SpanIndex, mishaps
+from ..prefilter import WINDOW as MISHAP_WINDOW, SpanIndex, _mishap_regexes
 from ..resources import ROOT, alternation, cue_regex, has_file, load_json
 from ._util import doc_text, register
 
@@ -122,6 +122,28 @@ class RelevanceComponent:
         # the families the literal screen above spares most often keep it (their index costs more than it saves)
         self.family_find = {name: Finder(rx) for name, rx in self.families.items()
                             if rx is not None and name not in ("finding", "hypothetical")}
+        # the prefilter's mishap test (prefilter.mishaps) with its two regexes through Finders
+        regexes = _mishap_regexes((lang,))
+        self.mishap = None if regexes is None else (Finder(regexes[0]), Finder(regexes[1]), regexes[2], regexes[3])
+
+    def _mishaps(self, text: str, low: str, limit: int) -> int:
+        """prefilter.mishaps(text, (lang,), limit, low): mishap words within its WINDOW of a records word,
+        counted up to `limit`; the same count, the matches found by the Finders."""
+        if self.mishap is None:
+            return 0
+        mishap, records, mishap_screen, records_screen = self.mishap
+        if not (records_screen.may_match(low) and mishap_screen.may_match(low)):
+            return 0
+        spans = SpanIndex((m.start(), m.end()) for m in records.matches(text, low))
+        if not spans:
+            return 0
+        n = 0
+        for m in mishap.matches(text, low):
+            if spans.near(m.start(), m.end(), MISHAP_WINDOW):
+                n += 1
+                if n >= limit:
+                    break
+        return n
 
     @staticmethod
     def _outside_names(matches: list, names: SpanIndex) -> int:
@@ -172,9 +194,10 @@ class RelevanceComponent:
         finding_m = list(finding_rx.finditer(text)) if finding_rx is not None and self.screens["finding"].may_match(low) else []
         # proceedings count only where one breach outnumbers many: the legal words are not scanned otherwise
         fam = {name: (len(finding_m) if name == "finding"
-                      else 0 if rx is None or (name == "legal" and singular <= plural) or not self.screens[name].may_match(low)
+                      else 0 if rx is None or (name == "legal" and singular <= plural)
                       else len(self.family_find[name].matches(text, low)) if name in self.family_find
-                      else len(rx.findall(text))) for name, rx in self.families.items()}
+                      else len(rx.findall(text)) if self.screens[name].may_match(low) else 0)
+               for name, rx in self.families.items()}
         names = SpanIndex((e.start_char, e.end_char) for e in doc.ents if e.label_ == "ORG")
         return {
             "breach_event": 1.0 if strong + singular > 0 else 0.0,
@@ -196,7 +219,7 @@ class RelevanceComponent:
             "data_types": min(len([d for d in dts if d.code != "unspecified_personal_information"]), 4),
             # incidents that are not attacks: a loss, theft, disposal, misdirection or snooping word
             # beside what holds personal data (the prefilter's own test)
-            "mishap": mishaps(text, (self.lang,), limit=6, low=low),
+            "mishap": self._mishaps(text, low, limit=6),
             "no_data_taken": min(fam["no_data_taken"], 1),
             "impersonation": min(fam["impersonation"], 6),
             # proceedings (a class action, a ruling, a fine) about one breach, not about many
