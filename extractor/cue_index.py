@@ -321,3 +321,124 @@ class Spots:
             return key in self.screen.always or key not in self.screen.keys
         i = bisect_right(ends, hi)
         return i > 0 and self.latest[key][i - 1] >= max(lo, 0)
+
+
+_STARTS_OPEN_LIMIT = 64  # open paths beyond this are cut where they are (a shorter start is still a start)
+
+
+def _starts(items, open_: set) -> tuple[set, set]:
+    """The literal starts of the parsed sequence `items` after each of the strings `open_`: (the strings
+    still growing at its end, the strings cut inside it). Every match starts with one of them."""
+    closed: set = set()
+    for op, av in items:
+        if not open_:
+            break
+        if op is _sre_parse.LITERAL:
+            open_ = {s + chr(av) for s in open_}
+        elif op in (_sre_parse.AT, _sre_parse.ASSERT, _sre_parse.ASSERT_NOT):
+            continue  # zero-width: the next character is still the next one of the match
+        elif op is _sre_parse.SUBPATTERN:
+            open_, cut = _starts(av[-1], open_)
+            closed |= cut
+        elif op is _sre_parse.BRANCH:
+            grown: set = set()
+            for alt in av[1]:
+                o, cut = _starts(alt, open_)
+                grown |= o
+                closed |= cut
+            open_ = grown
+        elif op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT):
+            lo, hi, sub = av
+            once, cut = _starts(sub, open_)
+            closed |= cut
+            if hi == 1:  # x? or x{1}: skipped (when it may be) or once, then the sequence goes on
+                open_ = once | (open_ if lo == 0 else set())
+            else:  # a repeat: what follows its first pass is not known, the paths through it stop there
+                closed |= once
+                open_ = open_ if lo == 0 else set()
+        else:  # a class, a backreference, any character...: the literal start ends here
+            closed |= open_
+            open_ = set()
+        if len(open_) > _STARTS_OPEN_LIMIT:
+            closed |= open_
+            open_ = set()
+    return open_, closed
+
+
+def literal_starts(fragment: str, flags: int = re.IGNORECASE):
+    """Literals, lowercased, of which every match of the regex `fragment` starts with one (zero-width
+    assertions are looked through, optional parts give one start each way; none is the prefix of
+    another), or None when some match may start with fewer than ``MIN_LITERAL`` literal characters."""
+    open_, closed = _starts(_sre_parse.parse(fragment, flags), {""})
+    starts = {screen_text(s) for s in open_ | closed}
+    if not starts or any(len(s) < MIN_LITERAL for s in starts):
+        return None
+    out: list[str] = []
+    for s in sorted(starts, key=len):
+        if not any(s.startswith(p) for p in out):
+            out.append(s)
+    return frozenset(out)
+
+
+class StartIndex:
+    """Keyed compiled regexes searched over one whole text: `finditer(text, low)` gives, for each key
+    whose regex matches, exactly the list of ``rx.finditer(text)``'s matches.
+
+    A regex whose every match starts with one of its ``literal_starts`` is tried (``rx.match``) only
+    where one automaton pass over `low` finds one of them, walked as finditer walks (the next try at or
+    after the end of the last match); another runs whole when one of its ``literal_core`` literals
+    occurs, or always when it has none. No match of a regex is ever empty where it starts with a
+    literal, so finditer's rule for empty matches does not arise on the tried starts."""
+
+    def __init__(self, regexes: Iterable[tuple[Hashable, re.Pattern]]):
+        self.rx: dict = {}
+        self.anchored: dict[str, list] = {}  # literal start -> the keys whose matches may start with it
+        self.screened: dict[str, list] = {}  # literal -> the keys searched whole when it occurs
+        self.always: list = []
+        for key, rx in regexes:
+            self.rx[key] = rx
+            starts = literal_starts(rx.pattern, rx.flags)
+            if starts is not None:
+                for s in starts:
+                    self.anchored.setdefault(s, []).append(key)
+                continue
+            cores = literal_core(rx.pattern, rx.flags)
+            if any(len(c) < MIN_LITERAL for c in cores):
+                self.always.append(key)
+            else:
+                for core in cores:
+                    self.screened.setdefault(core, []).append(key)
+        import ahocorasick
+
+        self._auto = ahocorasick.Automaton()
+        for word in sorted(set(self.anchored) | set(self.screened)):
+            self._auto.add_word(word, (len(word), tuple(self.anchored.get(word, ())), tuple(self.screened.get(word, ()))))
+        if len(self._auto):
+            self._auto.make_automaton()
+
+    def finditer(self, text: str, low: str) -> dict:
+        """{key: its regex's matches in `text`, in order} for the keys with a match (`low`: ``screen_text(text)``)."""
+        tries: dict = {}
+        searched = set(self.always)
+        if len(self._auto):
+            for end, (n, keys, more) in self._auto.iter(low):
+                for key in keys:
+                    tries.setdefault(key, []).append(end - n + 1)
+                if more:
+                    searched.update(more)
+        out: dict = {}
+        for key, starts in tries.items():
+            rx, pos, found = self.rx[key], 0, []
+            for start in sorted(set(starts)):
+                if start >= pos:
+                    m = rx.match(text, start)
+                    if m is not None:
+                        found.append(m)
+                        pos = m.end()
+            if found:
+                out[key] = found
+        for key in searched:
+            found = list(self.rx[key].finditer(text))
+            if found:
+                out[key] = found
+        return out

@@ -25,7 +25,7 @@ from typing import Optional
 
 from spacy.tokens import Doc
 
-from ..cue_index import CueIndex, doc_low, screen_text
+from ..cue_index import CueIndex, StartIndex, doc_low, screen_text
 from ..resources import ROOT, cue_regex, load_json, load_jsonl
 from ._util import clause_bounds, doc_text, register, sentence_bounds, split_patterns
 
@@ -76,15 +76,22 @@ def _within(reach: int) -> str:
     return rf"^[^.;:!?,]{{0,{reach}}}?(?<![\w])"
 
 
-def _matches(text: str, regexes: list, index: Optional[CueIndex] = None, low: Optional[str] = None) -> list[tuple[int, int, int]]:
+def _matches(text: str, regexes: list, index: Optional[CueIndex] = None, low: Optional[str] = None,
+             starts: Optional[StartIndex] = None) -> list[tuple[int, int, int]]:
     """(start, end, row) of the term matches: the longest wins where several start, none overlap. With
-    `index` (a CueIndex over the regexes' positions), only the regexes whose literals are in `low` run."""
+    `index` (a CueIndex over the regexes' positions), only the regexes whose literals are in `low` run;
+    with `starts` (a StartIndex over them), each row regex is tried only where its literal starts occur."""
     found = []
-    todo = range(len(regexes)) if index is None else sorted(index.candidates(screen_text(text) if low is None else low))
-    for k in todo:
-        rx, row = regexes[k]
-        for m in rx.finditer(text):
-            found.append((m.start(), m.end(), row))
+    if starts is not None:
+        for k, ms in starts.finditer(text, screen_text(text) if low is None else low).items():
+            row = regexes[k][1]
+            found.extend((m.start(), m.end(), row) for m in ms)
+    else:
+        todo = range(len(regexes)) if index is None else sorted(index.candidates(screen_text(text) if low is None else low))
+        for k in todo:
+            rx, row = regexes[k]
+            for m in rx.finditer(text):
+                found.append((m.start(), m.end(), row))
     found.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[2]))
     out, last = [], -1
     for s, e, row in found:
@@ -136,6 +143,8 @@ class DataTypeRules:
         self.row_regexes = [(rx, i) for i, r in enumerate(self.rows) for rx in split_patterns([(r["pattern"], i)])[:2] if rx]
         # which rows can match: one automaton pass over the literals of every row (extractor/cue_index.py)
         self.row_index = CueIndex((k, rx.pattern, rx.flags) for k, (rx, _) in enumerate(self.row_regexes))
+        # where each row can match: the literals its matches start with, tried only where they occur
+        self.row_starts = StartIndex((k, rx) for k, (rx, _) in enumerate(self.row_regexes))
         c = load_json(lang, "data_types_cues.json")
         self.exposure = _alt(c["exposure"])
         self.introducer = _alt(c["introducer"])
@@ -203,7 +212,7 @@ def _lists(text: str, hits: list, gap: re.Pattern, bullet: Optional[re.Pattern] 
 def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] = None) -> list[Mention]:
     """Every data-type mention of the text with its features (`low`: the text's screen_text, when known)."""
     r = rules_for(lang)
-    hits = _matches(text, r.row_regexes, r.row_index, low)
+    hits = _matches(text, r.row_regexes, low=low, starts=r.row_starts)
     out: list[Mention] = []
     lists = _lists(text, hits, r.gap, r.bullet_gap)
     codes_in_doc: dict[str, int] = {}
