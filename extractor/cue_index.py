@@ -105,19 +105,25 @@ def _automaton(words: Iterable[str]):
     return auto
 
 
+def _keys_by_literal(regexes: Iterable[tuple[Hashable, str, int]]) -> tuple[set, dict[str, list]]:
+    """The keys whose regex has no literal of MIN_LITERAL characters (always run), and each literal's keys."""
+    always: set = set()
+    keys_of: dict[str, list] = {}
+    for key, pattern, flags in regexes:
+        cores = literal_core(pattern, flags)
+        if any(len(c) < MIN_LITERAL for c in cores):
+            always.add(key)
+            continue
+        for core in cores:
+            keys_of.setdefault(core, []).append(key)
+    return always, keys_of
+
+
 class CueIndex:
     """Keyed regexes (key, pattern, flags): `candidates(low)` is the set of keys whose regex may match."""
 
     def __init__(self, regexes: Iterable[tuple[Hashable, str, int]]):
-        self.always: set = set()
-        self.keys_of: dict[str, list] = {}
-        for key, pattern, flags in regexes:
-            cores = literal_core(pattern, flags)
-            if any(len(c) < MIN_LITERAL for c in cores):
-                self.always.add(key)
-                continue
-            for core in cores:
-                self.keys_of.setdefault(core, []).append(key)
+        self.always, self.keys_of = _keys_by_literal(regexes)
         self._auto = _automaton(self.keys_of)
 
     def candidates(self, low: str) -> set:
@@ -277,15 +283,7 @@ class WindowScreen:
     regex without a literal of ``MIN_LITERAL`` characters always may; a key not registered always may."""
 
     def __init__(self, regexes: Iterable[tuple[Hashable, str, int]]):
-        self.always: set = set()
-        self.keys_of: dict[str, list] = {}
-        for key, pattern, flags in regexes:
-            cores = literal_core(pattern, flags)
-            if any(len(c) < MIN_LITERAL for c in cores):
-                self.always.add(key)
-                continue
-            for core in cores:
-                self.keys_of.setdefault(core, []).append(key)
+        self.always, self.keys_of = _keys_by_literal(regexes)
         self.keys = self.always | {k for ks in self.keys_of.values() for k in ks}
         self._auto = _automaton(self.keys_of)
 
