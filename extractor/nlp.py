@@ -82,8 +82,9 @@ def cache_dir() -> Optional[Path]:
 
 def install_cache_dir() -> Optional[Path]:
     """The installation's own cache (read only at run time; ``warm_cache`` fills it at install time): in the
-    environment's prefix, so that it goes with the installed pipelines. None when the cache is switched off."""
-    if os.environ.get("INCIDENTS_NO_CACHE"):
+    environment's prefix, so that it goes with the installed pipelines. None when the cache is switched off, or
+    this one alone (``INCIDENTS_NO_INSTALL_CACHE=1``: the user's cache alone, as on an installation without it)."""
+    if os.environ.get("INCIDENTS_NO_CACHE") or os.environ.get("INCIDENTS_NO_INSTALL_CACHE"):
         return None
     return Path(sys.prefix) / "share" / "incidents-extractor" / "regex"
 
