@@ -29,6 +29,8 @@ def _blank(node, path=""):
             return {NEVER: next(iter(node.values()))}  # a word -> value table (months, numbers)
         return {k: (v if k.startswith("_") else _blank(v, f"{path}.{k}")) for k, v in node.items()}
     if isinstance(node, list):
+        if node and any(x is None or (isinstance(x, (int, float)) and not isinstance(x, bool)) for x in node):
+            return [_blank(x) for x in node]  # a record such as [pattern, days]: its shape and values kept
         return [NEVER] if node and all(isinstance(x, str) for x in node) else [_blank(x) for x in node[:1]] if node else []
     if isinstance(node, str):
         return NEVER
