@@ -22,21 +22,16 @@ _DATEPARSER_SETTINGS = {"STRICT_PARSING": True, "REQUIRE_PARTS": ["day", "month"
                         "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
 
 
-def _languages() -> list[str]:
-    from importlib import resources
-
-    root = resources.files("extractor").joinpath("resources")
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath("dates.json").is_file())
-
-
 def _free_form_day(s: str) -> Optional[date]:
     """The day a full free-form date names, in its own time zone, or None."""
     if len(s) > _FREE_FORM_MAX or _ISO_SHAPED.match(s) or _NUMERIC_DAY.match(s):
         return None
     import dateparser  # only for dates that are not ISO: no start-up cost for the usual case
 
+    from .resources import LANGUAGES
+
     try:
-        parsed = dateparser.parse(s, languages=_languages(), settings=_DATEPARSER_SETTINGS)
+        parsed = dateparser.parse(s, languages=list(LANGUAGES), settings=_DATEPARSER_SETTINGS)
     except Exception:  # dateparser raises assorted errors on odd input; any of them means "not a date"
         return None
     return parsed.date() if parsed else None

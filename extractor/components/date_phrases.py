@@ -174,8 +174,7 @@ def rules_for(lang: str) -> DateRules:
     return DateRules(lang)
 
 
-@lru_cache(maxsize=4096)
-def _parse_explicit(lang: str, day: int, month: int, year: int) -> Optional[date]:
+def _calendar_day(day: int, month: int, year: int) -> Optional[date]:
     """An explicit calendar day, or None when the month has no such day (or the month is no month)."""
     try:
         return date(year, month, day)
@@ -232,7 +231,7 @@ def resolve(rules: DateRules, m: re.Match, published: Optional[date], day_precis
     g = m.groupdict()
     if g.get("iso"):
         y, mo, d = (int(x) for x in g["iso"].split("-"))
-        return _parse_explicit(rules.lang, d, mo, y)
+        return _calendar_day(d, mo, y)
     for i in ("1", "2"):
         if g.get(f"m{i}"):
             raw_day = rules.suffix_re.sub("", g[f"d{i}"].lower()) if not g[f"d{i}"].lower() in rules.first_day else "1"
@@ -241,12 +240,12 @@ def resolve(rules: DateRules, m: re.Match, published: Optional[date], day_precis
                 return None
             month = rules.months[g[f"m{i}"].lower().rstrip(".")]
             if g.get(f"y{i}"):
-                return _parse_explicit(rules.lang, dnum, month, int(g[f"y{i}"]))
+                return _calendar_day(dnum, month, int(g[f"y{i}"]))
             if published is None:
                 return None
-            value = _parse_explicit(rules.lang, dnum, month, published.year)
+            value = _calendar_day(dnum, month, published.year)
             if value and value > published + timedelta(days=1):
-                value = _parse_explicit(rules.lang, dnum, month, published.year - 1)
+                value = _calendar_day(dnum, month, published.year - 1)
             return value
     if not (published and day_precision):
         return None
