@@ -188,6 +188,16 @@ class DataTypeRules:
         self.bullet_gap = re.compile(r"^[^\n]{0,40}\n\s*[•\-–*·]\s*[^\n]{0,40}$")
         self.breaks = cue_regex(lang, "clause_break", word_bounded=False)
         self.caption = re.compile(r"(?<!\s)\s{0,3}[:/|]\s{0,3}\S")
+        # elliptical coordination: the head noun said once for several items ("numéros de téléphone et
+        # d'assurance sociale": a head that starts the first item; "social insurance and health card
+        # numbers": a tail that ends the last one), with the joiners that may stand between
+        heads = c.get("ellipsis_head", [])
+        tails = c.get("ellipsis_tail", [])
+        self.ellipsis_head = re.compile(rf"(?:{'|'.join(heads)})(?=\s)", re.IGNORECASE) if heads else None
+        self.ellipsis_tail = re.compile(rf"(?<=\s)(?:{'|'.join(tails)})$", re.IGNORECASE) if tails else None
+        self.ellipsis_after = re.compile(rf"^\s*(?:,\s*)?(?:(?:{joiners})(?![\w])\s*)?(?=\S)", re.IGNORECASE)
+        self.ellipsis_before = re.compile(
+            rf"(?<![\w’'-])((?:[\w’'-]+ ){{0,2}}[\w’'-]+)\s*(?:,\s*)?(?:(?:{joiners})(?![\w])\s*)?$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=None)
@@ -209,16 +219,84 @@ def _lists(text: str, hits: list, gap: re.Pattern, bullet: Optional[re.Pattern] 
     return groups
 
 
+def _row_match(r: "DataTypeRules", cand: str, full: bool):
+    """(length, row) of the longest row that matches `cand` from its start (the whole of it when `full`)."""
+    best = None
+    for rx, row in r.row_regexes:
+        m = rx.fullmatch(cand) if full else rx.match(cand)
+        if m and (best is None or m.end() > best[0]):
+            best = (m.end(), row)
+    return best
+
+
+def _free(hits: list, s: int, e: int) -> bool:
+    return all(b <= s or a >= e for a, b, _ in hits)
+
+
+def _ellipses(text: str, hits: list, r: "DataTypeRules") -> list:
+    """`hits` with the items of an elliptical coordination added: the complement that shares the head
+    of the item before it ("numéros de téléphone et d'assurance sociale": "d'assurance sociale" read
+    as "numéros d'assurance sociale") or the modifier that shares the tail of the item after it
+    ("social insurance and health card numbers": "social insurance" read as "social insurance numbers")."""
+    if not hits or (r.ellipsis_head is None and r.ellipsis_tail is None):
+        return hits
+    out = list(hits)
+    if r.ellipsis_head is not None:
+        k = 0
+        todo = [(s, e, row, None) for s, e, row in hits]
+        while k < len(todo):
+            s, e, row, head = todo[k]
+            k += 1
+            if head is None:
+                m = r.ellipsis_head.match(text, s, e)
+                if m is None:
+                    continue
+                head = m.group(0)
+            a = r.ellipsis_after.match(text[e:e + 20])
+            if a is None or a.end() == 0 or not re.search(r"[^\s]", text[e:e + a.end()]):
+                continue
+            p = e + a.end()
+            got = _row_match(r, head + " " + text[p:p + 80], full=False)
+            if got is None or got[0] <= len(head) + 1:
+                continue
+            q = p + got[0] - len(head) - 1
+            if _free(out, p, q):
+                out.append((p, q, got[1]))
+                todo.append((p, q, got[1], head))
+    if r.ellipsis_tail is not None:
+        for s, e, row in list(out):
+            m = r.ellipsis_tail.search(text, s, e)
+            if m is None:
+                continue
+            b = r.ellipsis_before.search(text[max(0, s - 60):s])
+            if b is None or b.end(1) == b.end():
+                continue  # no joiner or comma between the modifier and the item
+            base = max(0, s - 60)
+            words = b.group(1).split(" ")
+            for n in range(len(words), 0, -1):
+                piece = " ".join(words[-n:])
+                got = _row_match(r, piece + " " + m.group(0), full=True)
+                if got is not None:
+                    ps = base + b.end(1) - len(piece)
+                    if _free(out, ps, base + b.end(1)):
+                        out.append((ps, base + b.end(1), got[1]))
+                    break
+    out.sort(key=lambda h: (h[0], h[1]))
+    return out
+
+
 def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] = None) -> list[Mention]:
-    """Every data-type mention of the text with its features (`low`: the text's screen_text, when known)."""
+    """Every data-type mention of the text with its features (`low`: the text's screen_text, when known).
+    Rows with no code are data items outside the taxonomy ("ages"): they hold a list together, no mention."""
     r = rules_for(lang)
-    hits = _matches(text, r.row_regexes, low=low, starts=r.row_starts)
+    hits = _ellipses(text, _matches(text, r.row_regexes, low=low, starts=r.row_starts), r)
     out: list[Mention] = []
     lists = _lists(text, hits, r.gap, r.bullet_gap)
     codes_in_doc: dict[str, int] = {}
     for s, e, row in hits:
         for c in (r.rows[row]["code"], *r.rows[row].get("also", ())):
-            codes_in_doc[c] = codes_in_doc.get(c, 0) + 1
+            if c is not None:
+                codes_in_doc[c] = codes_in_doc.get(c, 0) + 1
     # sentences with an exposure verb, for the distance feature
     exposed_sents = [k for k, (a, b) in enumerate(sents) if _search(r.exposure, text, a, b)]
     prev_end, prev_negated = -1, False
@@ -269,6 +347,8 @@ def mentions(text: str, sents: list, names: list, lang: str, low: Optional[str] 
         for k in range(gi, gj):
             s, e, row = hits[k]
             code = r.rows[row]["code"]
+            if code is None:
+                continue
             alt = r.rows[row].get("institution_code")
             # ... unless the text names that code itself: "utility account numbers and bank account numbers"
             if alt and alt not in codes_in_doc and _search(r.institution, text, max(0, s - 400), min(len(text), e + 200)):
