@@ -3,7 +3,8 @@
 A phrase is ``le 14 juin dernier``, ``samedi``, ``on Saturday``, ``June 14, 2024``, ``2024-06-14`` or
 ``hier``, with month and weekday names from ``resources/<lang>/cues.json`` and the forms' words from
 ``resources/<lang>/dates.json``. Explicit days are checked by the calendar (datetime); weekdays and "yesterday" are
-counted back from the publication day (a relative date with no known publication day stays unresolved).
+counted back from the publication day, and so are "three days ago" / "il y a deux semaines" (``ago_forms``: n units
+of k days, at most AGO_MAX_DAYS; a relative date with no known publication day stays unresolved).
 A range ("between Aug. 22 and 24", "du 3 au 5 mars", "June 14 or 15"), a bound ("on or before", "the week
 of", "depuis le"), a date announced for the future and a page header's date ("date 2024-08-29",
 "Publié le ...") name no single day of an event and are no candidates; a day that the text also gives
@@ -121,13 +122,26 @@ class DateRules:
         units = {k.lower(): v for k, v in load_json(lang, "numbers.json").get("units", {}).items() if 1 <= v <= 31}
         self.number_words = units
         n_alt = "|".join([r"\d{1,2}"] + sorted(map(re.escape, units), key=len, reverse=True))
-        offsets = []
-        for pattern, days in x.get("day_offsets", []):
-            offsets.append(("(?:" + pattern.replace("{n}", f"(?P<n{len(offsets)}>{n_alt})") + ")", days))
+        # ... and "the previous day", "la veille", "deux jours plus tôt" (day_offsets_before): counted back from it
+        offsets, signs = [], []
+        for key, sign in (("day_offsets", 1), ("day_offsets_before", -1)):
+            for pattern, days in x.get(key, []):
+                offsets.append(("(?:" + pattern.replace("{n}", f"(?P<n{len(offsets)}>{n_alt})") + ")", days))
+                signs.append(sign)
         self.offset_days = [days for _, days in offsets]
+        self.offset_signs = signs
         self.offset_screen = Screen([p for p, _ in offsets]) if offsets else None  # their literals, in one automaton pass
         self.offset_re = (re.compile(r"(?<![\w-])(?:" + "|".join(f"(?P<o{i}>{p})" for i, (p, _) in enumerate(offsets))
                                      + r")(?![\w])", re.IGNORECASE) if offsets else None)
+        # "three days ago", "il y a deux semaines": a day counted back from the publication day (n units of k days)
+        agos = []
+        for pattern, unit in x.get("ago_forms", []):
+            agos.append(("(?:" + pattern.replace("{n}", f"(?P<a{len(agos)}>{n_alt})") + ")", unit))
+        self.ago_units = [unit for _, unit in agos]
+        self.ago_has_n = ["{n}" in pattern for pattern, _ in x.get("ago_forms", [])]
+        self.ago_screen = Screen([p for p, _ in agos]) if agos else None
+        self.ago_re = (re.compile(r"(?<![\w-])(?:" + "|".join(f"(?P<g{i}>{p})" for i, (p, _) in enumerate(agos))
+                                  + r")(?![\w])", re.IGNORECASE) if agos else None)
         # future verbs anywhere shortly before the date ("expects ... by June 30", "prévoit ... d'ici le 30 juin");
         # future prepositions only right before it ("by June 30", not "hit by a cyberattack on May 8")
         preps = set(x.get("future_prepositions", []))
@@ -205,15 +219,48 @@ class OffsetMatch:
         return {}
 
 
+class AgoMatch(OffsetMatch):
+    """A day counted back from the publication day ("three days ago", "il y a deux semaines"): its span, and its
+    number of days as the one date-form group (its precision is 'relative')."""
+
+    def __init__(self, m: re.Match, days: int):
+        super().__init__(m)
+        self.days = days
+
+    def groupdict(self) -> dict:
+        return {"ago_days": self.days}
+
+
+AGO_MAX_DAYS = 62  # "il y a deux mois" is no day: counted back further than this, a phrase names none
+
+
+def _ago_phrases(r: DateRules, text: str, low: Optional[str]) -> list[AgoMatch]:
+    if r.ago_re is None or not r.ago_screen.may_match(screen_text(text) if low is None else low):
+        return []
+    out = []
+    for m in r.ago_re.finditer(text):
+        for i, unit in enumerate(r.ago_units):
+            if m.group(f"g{i}") is None:
+                continue
+            n = 1
+            if r.ago_has_n[i]:
+                raw = (m.group(f"a{i}") or "").lower()
+                n = int(raw) if raw.isdigit() else r.number_words.get(raw)
+            if n and 1 <= n * unit <= AGO_MAX_DAYS:
+                out.append(AgoMatch(m, n * unit))
+            break
+    return out
+
+
 def _offset_days(r: DateRules, m: re.Match) -> Optional[int]:
     for i, days in enumerate(r.offset_days):
         if m.group(f"o{i}") is None:
             continue
         if days is not None:
-            return days
+            return days * r.offset_signs[i]
         raw = (m.groupdict().get(f"n{i}") or "").lower()
         n = int(raw) if raw.isdigit() else r.number_words.get(raw)
-        return n if n and 1 <= n <= 31 else None
+        return n * r.offset_signs[i] if n and 1 <= n <= 31 else None
     return None
 
 
@@ -229,6 +276,8 @@ def precision_of(m: re.Match) -> str:
 
 def resolve(rules: DateRules, m: re.Match, published: Optional[date], day_precision: bool) -> Optional[date]:
     g = m.groupdict()
+    if g.get("ago_days"):
+        return published - timedelta(days=g["ago_days"]) if published and day_precision else None
     if g.get("iso"):
         y, mo, d = (int(x) for x in g["iso"].split("-"))
         return _calendar_day(d, mo, y)
@@ -306,7 +355,13 @@ def find_phrases(text: str, r: DateRules, meta: dict, sents: list[tuple[int, int
     if published and not day_precision:  # "2006-06": any day of June 2006 may be before publication
         published = (published.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     skip_lo, skip_hi = meta.get("dateline_span") or (0, 0)
-    matches = [m for m in _phrases(r, text, low) if not (skip_lo <= m.start() < skip_hi)]
+    matches = _phrases(r, text, low)
+    agos = _ago_phrases(r, text, low)
+    if agos:  # "il y a trois jours": a phrase of its own, unless a date phrase already holds it
+        spans = [(m.start(), m.end()) for m in matches]
+        agos = [a for a in agos if not any(s < a.end() and a.start() < e for s, e in spans)]
+        matches = sorted(matches + agos, key=lambda m: m.start())
+    matches = [m for m in matches if not (skip_lo <= m.start() < skip_hi)]
     in_range, ranged = set(), []
     for a, b in zip(matches, matches[1:]):
         between = text[a.end():b.start()]

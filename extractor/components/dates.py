@@ -39,6 +39,7 @@ FEATURES = (
 )
 CLAIM = 30  # a cue this close before a date (characters) dates that phrase, not an earlier one
 SAME_DAY_NEAR = 80  # how far (characters) a role cue makes a same-day marker that role's ("noticed within minutes")
+META_NEAR = 40  # a cross-reference cue this close before a date (characters) makes it the date of no event
 SAME_DAY_REACH = 700  # how far after a date (characters, no other date between) a same-day marker refers to it
 NONE = "none"
 SPAN_ROLES = ("incident",)  # the roles a stated range spans: a day that ends the range is no day of theirs
@@ -161,6 +162,9 @@ class DatesComponent:
         cues_ = _Cues(text, doc_low(doc, text), r)
         values = Counter(p.value for p, _ in cands)
         starts = sorted(p.start for p, _ in cands)
+        # the dates of events: a cross-reference's or a caption's date ("first reported on Oct. 3") dates none, so a
+        # same-day marker after it ("detected within hours") refers to the event dated before it
+        events = sorted(p.start for p, _ in cands if not self._meta(text, cues_, p))
         distinct = sorted(values)
         n = max(len(text), 1)
         for p, m in cands:
@@ -242,8 +246,10 @@ class DatesComponent:
                         shared_before.add(c[2])
             # a same-day marker after the date with no other date between ("It was noticed within minutes"):
             # it refers to the last event the text dated
-            i_next = bisect.bisect_right(starts, s)
-            upto = min(e + SAME_DAY_REACH, starts[i_next]) if i_next < len(starts) else e + SAME_DAY_REACH
+            i_next = bisect.bisect_right(events, s)
+            upto = min(e + SAME_DAY_REACH, events[i_next]) if i_next < len(events) else e + SAME_DAY_REACH
+            if s not in events:
+                upto = e  # a date that names no event has no same-day marker of its own
             for role in ROLES:
                 f = dict(common)
                 marks = cues_.same_day.get(role, ())
@@ -265,6 +271,18 @@ class DatesComponent:
                 f["other_after"] = max((_closeness((c[0] - e) // reach) for c in after if c[2] != role and not c[3]),
                                        default=0.0)
                 p.features[role] = f
+
+    @staticmethod
+    def _meta(text: str, cues_: "_Cues", p: DatePhrase) -> bool:
+        """Whether a date phrase is a cross-reference's ("first reported by this outlet on Oct. 3") or sits on a
+        caption's line ("FILE - ... on Aug. 2, 2022. THE CANADIAN PRESS"): a date of no event."""
+        s, e = p.start, p.end
+        if next(cues_.family_in("cross_reference", max(0, s - META_NEAR), s), None) is not None:
+            return True
+        line_lo = text.rfind("\n", max(0, s - 700), s) + 1 or max(0, s - 700)
+        line_hi = text.find("\n", e, e + 700)
+        line_hi = min(len(text), e + 700) if line_hi < 0 else line_hi
+        return line_hi - line_lo < 700 and next(cues_.family_in("caption", line_lo, line_hi), None) is not None
 
     # -- choice ----------------------------------------------------------------------------
 
