@@ -6,7 +6,10 @@ languages, dates spread over four years) are imported into a fresh SQLite store 
 import`` does it (``merge.import_record``: store the report, attach it to its incident), committed every
 100 reports. Printed: seconds per report for each tenth of the run, the database size, and
 ``attach_growth`` (last tenth ÷ first tenth: 1.0 is flat); then ``incidents export``, ``status`` and
-``show`` on the largest store, each a fresh process (start-up included), median of 3.
+``show`` on the largest store, each a fresh process (start-up included), median of 3. Every figure is given in
+wall-clock and in process (CPU) time: the machine is shared, and CPU time is the fairer measure of the work.
+``--dump DIR`` writes each store's incidents (id -> sorted source ids) as ``DIR/incidents-N.json``, to compare
+two versions incident by incident.
 
     python eval/bench_store.py --sizes 2000,10000
     nice -n 19 python eval/bench_store.py --sizes 50000 --progress   # each tenth on stderr as it ends
@@ -22,6 +25,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -79,74 +83,103 @@ def records(n: int, seed: int = 7, n_orgs: int = 300) -> list[dict]:
 
 
 def ingest(path: Path, recs: list[dict], commit_every: int = 100, progress=None) -> dict:
-    """Import `recs` into a fresh store at `path`; seconds per report for each tenth, and the file size.
-    `progress(text)`, when given, hears each tenth as it ends (a long run that is cut short still tells)."""
+    """Import `recs` into a fresh store at `path`; seconds per report for each tenth (wall-clock and process
+    time), and the file size. `progress(text)`, when given, hears each tenth as it ends (a long run that is cut
+    short still tells)."""
     from extractor.merge import import_record
     from extractor.store import Store
 
     tenth = max(len(recs) // 10, 1)
     per_tenth: list[float] = []
+    cpu_tenth: list[float] = []
     with Store(path) as store:
-        t_all = time.perf_counter()
+        t_all, c_all = time.perf_counter(), time.process_time()
         for lo in range(0, len(recs), tenth):
-            t = time.perf_counter()
+            t, c0 = time.perf_counter(), time.process_time()
             chunk = recs[lo:lo + tenth]
             for c in range(0, len(chunk), commit_every):
                 with store.transaction() as conn:
                     for rec in chunk[c:c + commit_every]:
                         import_record(conn, rec)
             per_tenth.append((time.perf_counter() - t) / len(chunk))
+            cpu_tenth.append((time.process_time() - c0) / len(chunk))
             if progress:
                 progress(f"store: {len(recs)} reports, tenth {len(per_tenth)}: {per_tenth[-1] * 1000:.2f} ms per report,"
-                         f" {path.stat().st_size / 2 ** 20:.1f} MB")
-        total = time.perf_counter() - t_all
+                         f" cpu {cpu_tenth[-1] * 1000:.2f} ms, {path.stat().st_size / 2 ** 20:.1f} MB")
+        total, cpu = time.perf_counter() - t_all, time.process_time() - c_all
         incidents = store.conn.execute("SELECT COUNT(*) FROM incidents").fetchone()[0]
         some_id = store.conn.execute("SELECT id FROM incidents ORDER BY id LIMIT 1").fetchone()[0]
-    per_tenth = per_tenth[:10]
-    return {"reports": len(recs), "seconds": total, "per_report_ms": [round(x * 1000, 3) for x in per_tenth],
-            "attach_growth": per_tenth[-1] / per_tenth[0], "db_mb": path.stat().st_size / 2 ** 20,
-            "incidents": incidents, "some_incident": some_id}
+        members: dict[str, list[str]] = {}
+        for iid, sid in store.conn.execute("SELECT ir.incident_id, r.source_id FROM incident_reports ir "
+                                           "JOIN reports r ON r.id = ir.report_id"):
+            members.setdefault(iid, []).append(sid)
+    per_tenth, cpu_tenth = per_tenth[:10], cpu_tenth[:10]
+    return {"reports": len(recs), "seconds": total, "cpu_seconds": cpu,
+            "per_report_ms": [round(x * 1000, 3) for x in per_tenth],
+            "cpu_per_report_ms": [round(x * 1000, 3) for x in cpu_tenth],
+            "attach_growth": per_tenth[-1] / per_tenth[0], "attach_growth_cpu": cpu_tenth[-1] / cpu_tenth[0],
+            "db_mb": path.stat().st_size / 2 ** 20, "incidents": incidents, "some_incident": some_id,
+            "members": {k: sorted(v) for k, v in sorted(members.items())}}
 
 
 def reads(db: Path, incident_id: str, runs: int = 3) -> dict:
-    """Seconds of `incidents export`, `status` and `show` on `db`, each a fresh process (median of `runs`)."""
+    """Seconds of `incidents export`, `status` and `show` on `db`, each a fresh process (median of `runs`), and
+    their process time (`NAME_cpu`: user + system of the child, median of `runs`)."""
     verbs = {"export": ["export", "--output", str(db.with_suffix(".export.jsonl"))], "status": ["status"],
              "show": ["show", incident_id]}
     out = {}
     for name, args in verbs.items():
-        times = []
+        times, cpus = [], []
         for _ in range(runs):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), _children_cpu()
             proc = subprocess.run([sys.executable, "-m", "extractor", *args, "--db", str(db)],
                                   capture_output=True, text=True, cwd=str(ROOT))
             times.append(time.perf_counter() - t)
+            cpus.append(_children_cpu() - c)
             if proc.returncode != 0:
                 raise SystemExit(f"bench: incidents {name} failed: {proc.stderr[-400:]}")
         out[name] = statistics.median(times)
+        out[name + "_cpu"] = statistics.median(cpus)
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import extractor.cli"], cwd=str(ROOT), check=True)
     out["python_start"] = time.perf_counter() - t
     return out
 
 
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def run(sizes: list[int], tmp: Path, seed: int, say=print, progress=None) -> dict:
+def run(sizes: list[int], tmp: Path, seed: int, say=print, progress=None, dump: Optional[Path] = None) -> dict:
+    import json
+
     tmp.mkdir(parents=True, exist_ok=True)
     runs = []
     for n in sizes:
         res = ingest(tmp / f"store-{n}.db", records(n, seed), progress=progress)
+        members = res.pop("members")
+        if dump is not None:
+            dump.mkdir(parents=True, exist_ok=True)
+            (dump / f"incidents-{n}.json").write_text(json.dumps(members, indent=0, sort_keys=True) + "\n")
         runs.append(res)
-        say(f"store: {n} reports in {res['seconds']:.1f} s, {res['incidents']} incidents, {res['db_mb']:.1f} MB;"
-            f" ms per report by tenth: {' '.join(f'{x:.2f}' for x in res['per_report_ms'])};"
-            f" last tenth / first tenth {res['attach_growth']:.2f}")
+        say(f"store: {n} reports in {res['seconds']:.1f} s (cpu {res['cpu_seconds']:.1f} s), {res['incidents']} incidents,"
+            f" {res['db_mb']:.1f} MB; ms per report by tenth: {' '.join(f'{x:.2f}' for x in res['per_report_ms'])};"
+            f" cpu: {' '.join(f'{x:.2f}' for x in res['cpu_per_report_ms'])};"
+            f" last tenth / first tenth {res['attach_growth']:.2f} (cpu {res['attach_growth_cpu']:.2f})")
     last = runs[-1]
     rd = reads(tmp / f"store-{last['reports']}.db", last["some_incident"])
-    say(f"store: on the {last['reports']}-report store, fresh processes (median of 3): export {rd['export']:.2f} s,"
-        f" status {rd['status']:.2f} s, show {rd['show']:.2f} s (importing the cli alone: {rd['python_start']:.2f} s)")
-    return {"runs": runs, "reads": rd, "attach_growth": last["attach_growth"]}
+    say(f"store: on the {last['reports']}-report store, fresh processes (median of 3): export {rd['export']:.2f} s"
+        f" (cpu {rd['export_cpu']:.2f}), status {rd['status']:.2f} s (cpu {rd['status_cpu']:.2f}), show {rd['show']:.2f} s"
+        f" (cpu {rd['show_cpu']:.2f}) (importing the cli alone: {rd['python_start']:.2f} s)")
+    return {"runs": runs, "reads": rd, "attach_growth": last["attach_growth"],
+            "attach_growth_cpu": last["attach_growth_cpu"]}
 
 
 def main(argv=None) -> int:
@@ -156,11 +189,12 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default="2000,10000", help="reports per run, comma-separated")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--progress", action="store_true", help="print each tenth on stderr as it ends")
+    ap.add_argument("--dump", type=Path, help="write each store's incidents (id -> source ids) in this folder")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",") if x]
     with tempfile.TemporaryDirectory(prefix="incidents-bench-store-") as tmp:
-        res = run(sizes, Path(tmp), args.seed, progress=_progress if args.progress else None)
-    print(f"attach_growth={res['attach_growth']:.2f} " + " ".join(
+        res = run(sizes, Path(tmp), args.seed, progress=_progress if args.progress else None, dump=args.dump)
+    print(f"attach_growth={res['attach_growth']:.2f} attach_growth_cpu={res['attach_growth_cpu']:.2f} " + " ".join(
         f"{k}_s={v:.2f}" for k, v in res["reads"].items()))
     return 0
 
