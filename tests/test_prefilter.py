@@ -178,3 +178,29 @@ def test_fast_language_detection_gives_langdetect_probabilities():
 
     for text in texts:
         assert run(detect_langs, text) == run(original, text), text[:80]
+
+
+# -- golden cases of our own (tests/golden/<lang>/prefilter.jsonl) ----------------------------------------
+
+sys.path.insert(0, str(ROOT / "tests" / "golden"))
+from _golden import LANGS, load  # noqa: E402
+
+GOLDEN = [(lang, case) for lang in LANGS for case in load(lang, "prefilter")]
+
+
+def test_both_languages_have_prefilter_cases():
+    assert {lang for lang, _ in GOLDEN} == set(LANGS)
+    for lang in LANGS:
+        got = [c["expected"]["passes"] for l, c in GOLDEN if l == lang]
+        assert True in got and False in got
+
+
+@pytest.mark.parametrize("lang,case", GOLDEN, ids=[c["_where"] + ":" + c["why"][:40] for _, c in GOLDEN])
+def test_golden_prefilter(lang, case):
+    """A mishap sentence passes alone and inside a long article (a mishap word beside what holds personal
+    records); ordinary news with the same loss, theft or trash words is rejected in a long article."""
+    text, want = case["text"], case["expected"]["passes"]
+    assert passes(long_text(lang, text), lang) is want
+    assert (mishaps(text, (lang,)) >= 1) is want
+    if want:
+        assert passes(text, lang)
