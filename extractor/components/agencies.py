@@ -37,6 +37,10 @@ for _name in ("agencies", "agency_candidates"):
 ROLES = ("notified", "investigating")
 WINDOW = 400  # characters of a clause or sentence read on each side of a mention
 NEG_SCOPE = 40  # characters after a negation whose role cues it negates (no coordination between)
+# an apposition or a bracket right after a mention ("The CNIL, France's regulator, was notified";
+# "la CAI (la Commission) a été avisée"): the distance to a cue after it does not count it
+_APPOSITION = re.compile(r"(?: ?\([^()\n]{1,120}\)|,[^,;:.!?()\n]{1,80},)")
+ACTOR_GAP = 60  # characters between an authority and its active verb, and between the verb and its object
 
 
 @lru_cache(maxsize=None)
@@ -129,6 +133,38 @@ class AgenciesComponent:
                 return True
         return False
 
+    def actor_spans(self, text: str, ments: list[Mention], i: int, hi: int) -> list[tuple[int, int]]:
+        """The active notifying verbs whose subject is mention `i` and whose object is another
+        authority ("La SQ a avisé la CAI", "The OPP notified the IPC"): the mention is the notifier,
+        so these cues are its act, not a role of its own. The verb is within ACTOR_GAP characters
+        after the mention with no other authority between, or farther in its sentence right after a
+        conjunction that joins a second predicate to the mention's clause ("La SQ a été victime
+        d'une fuite ..., et a avisé la CAI"); the object within ACTOR_GAP after it."""
+        rx, conj = self.rules.active_re, self.rules.conjunct_re
+        m = ments[i]
+        if rx is None:
+            return []
+        out = []
+        for v in rx.finditer(text, m.end, hi):
+            between = [x for x in ments if m.end <= x.start < v.start() and x.code != m.code]
+            if between:
+                break
+            if v.start() - m.end > ACTOR_GAP:
+                j = None
+                for j in conj.finditer(text, max(m.end, v.start() - 8), v.start()):
+                    pass
+                if j is None or text[j.end():v.start()].strip():
+                    continue
+            obj = next((x for x in ments if v.end() <= x.start < min(hi, v.end() + ACTOR_GAP) and x.code != m.code), None)
+            if obj is not None:
+                out.append((v.start(), v.end()))
+        return out
+
+    def listed(self, text: str, a: Mention, b: Mention) -> bool:
+        """Whether mentions `a` and `b` (in this order) are members of one list of authorities."""
+        rx = self.rules.list_joiner_re
+        return rx is not None and a.end <= b.start and rx.search(text[a.end:b.start]) is not None
+
     def segments(self, text: str, ments: list[Mention], sents) -> dict[int, tuple[int, int, int, int]]:
         """For each mention (by index): (segment start, segment end, sentence start, sentence end).
         The segment is its clause, cut between two mentions at a coordination that starts a new
@@ -204,6 +240,9 @@ class AgenciesComponent:
             kept = {role: [c for c in r.cue[role].finditer(text, sl, sh) if not (m.start <= c.start() < m.end)
                            and not any(a.start() <= c.start() < a.end() for a in advice)
                            and not (negs and self.negated_cue(text, c, negs))] for role in ROLES}
+            acts = self.actor_spans(text, ments, i, sh)
+            if acts:  # "La SQ a avisé la CAI": the SQ's act, no notification of the SQ
+                kept["notified"] = [c for c in kept["notified"] if not any(a < c.end() and c.start() < b for a, b in acts)]
             for role in ROLES:
                 other = "investigating" if role == "notified" else "notified"
                 rx = r.cue[role]
@@ -212,6 +251,10 @@ class AgenciesComponent:
                 after = any(c.start() >= m.end for c in cues)
                 near = min(cues, key=lambda c: c.start() - m.end if c.start() >= m.end else m.start - c.end(), default=None)
                 dist = None if near is None else (near.start() - m.end if near.start() >= m.end else m.start - near.end())
+                if near is not None and near.start() >= m.end:
+                    ap = _APPOSITION.match(text, m.end)
+                    if ap is not None and ap.end() <= near.start():
+                        dist -= ap.end() - m.end
                 if m.kind == "implicit" and role == "notified":  # "a porté plainte" is itself the notification
                     before, dist = True, 0
                 # "X a été avisée et a ouvert une enquête", "..., which has opened an investigation": two
@@ -269,9 +312,20 @@ class AgenciesComponent:
                 out.append((m, role, f))
         # a list of authorities in one clause ("signalé au Centre..., au Commissariat... et à la police"):
         # each member has the cue of the nearest member
+        # ("à la GRC, au Commissariat et à la police": only what a list joiner links; "La SQ a avisé
+        # la CAI" is no list)
         groups: dict[tuple, list[dict]] = {}
+        last: dict[tuple, int] = {}
         for (m, role, f), i in zip(out, [i for i in range(len(ments)) for _ in ROLES]):
-            groups.setdefault((segs[i][:2], role), []).append(f)
+            key = (segs[i][:2], role)
+            run = last.get(key)
+            if run is None or not self.listed(text, ments[run[0]], m):
+                run = (i, len(groups))
+                groups[(key, run[1])] = []
+            else:
+                run = (i, run[1])
+            last[key] = run
+            groups[(key, run[1])].append(f)
         for fs in groups.values():
             if len(fs) > 1:
                 for key in ("cue_before", "cue_after", "cue_near", "hypothetical"):

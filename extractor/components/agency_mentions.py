@@ -129,6 +129,12 @@ class AgencyRules:
         self.conjunct_re = alternation(tuple(words["conjoined_predicate"]), re.IGNORECASE, False)
         self.advice_re = alternation(tuple(words["advice"]), re.IGNORECASE, False)
         self.plural_re = alternation(tuple(words["plural_title"]), re.IGNORECASE, False)
+        # "La SQ a avisé la CAI": the subject of an active notifying verb whose object is another
+        # authority is the notifier; "à la GRC, au Commissariat et à la police": one list
+        self.active_re = alternation(tuple(words["active_notify"]), re.IGNORECASE, False) if words.get("active_notify") else None
+        # "150 de ses policiers", "its police officers": the organization's own staff, no authority
+        self.possessive_re = alternation(tuple(words["possessive"]), re.IGNORECASE, False) if words.get("possessive") else None
+        self.list_joiner_re = alternation(tuple(words["list_joiner"]), re.IGNORECASE, False) if words.get("list_joiner") else None
         # "Plainte déposée en vertu de la Loi sur la protection des renseignements personnels": a
         # complaint under a law is a complaint to the authority that administers it (gazetteer ``laws``)
         self.law_code = {}
@@ -296,6 +302,8 @@ class AgencyRules:
             last = e
             label = self.resolve(text, s, e, label, titled, home)
             code, _, generic = label.partition("|")
+            if generic and r.possessive_re is not None and r.possessive_re.search(text[max(0, s - 25):s]):
+                continue  # "de ses policiers": the organization's own staff
             out.append(Mention(code, s, e, "generic" if generic else "name"))
         if r.complaint_under_re is not None:
             for k, m in enumerate(r.complaint_under_re.finditer(text)):
