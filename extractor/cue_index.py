@@ -309,7 +309,7 @@ class AlternationIndex:
         self.screened: dict[str, list[int]] = {}  # literal -> the alternatives searched when it occurs
         self.always: list[int] = []
         for k, alt in enumerate(self.alts):
-            starts = literal_starts(alt, rx.flags)  # the literals its matches start with (literal_prefix and more)
+            starts = literal_starts(alt, rx.flags, classes=True)  # the literals its matches start with
             if starts is not None:
                 for start in sorted(starts):
                     self.anchored.setdefault(start, []).append(k)
@@ -424,11 +424,13 @@ class Spots:
 
 
 _STARTS_OPEN_LIMIT = 64  # open paths beyond this are cut where they are (a shorter start is still a start)
+_STARTS_CLASS_LIMIT = 4  # a class of at most this many single characters is followed through, each as a start
 
 
-def _starts(items, open_: set) -> tuple[set, set]:
+def _starts(items, open_: set, classes: bool = False) -> tuple[set, set]:
     """The literal starts of the parsed sequence `items` after each of the strings `open_`: (the strings
-    still growing at its end, the strings cut inside it). Every match starts with one of them."""
+    still growing at its end, the strings cut inside it). Every match starts with one of them. With
+    `classes`, a class of at most _STARTS_CLASS_LIMIT single characters goes on as one start each."""
     closed: set = set()
     for op, av in items:
         if not open_:
@@ -437,19 +439,21 @@ def _starts(items, open_: set) -> tuple[set, set]:
             open_ = {s + chr(av) for s in open_}
         elif op in (_sre_parse.AT, _sre_parse.ASSERT, _sre_parse.ASSERT_NOT):
             continue  # zero-width: the next character is still the next one of the match
+        elif (classes and op is _sre_parse.IN and 0 < len(av) <= _STARTS_CLASS_LIMIT and all(o is _sre_parse.LITERAL for o, _ in av)):
+            open_ = {s + chr(c) for s in open_ for _, c in av}  # a class of a few characters: one start each ([Ss], ['’])
         elif op is _sre_parse.SUBPATTERN:
-            open_, cut = _starts(av[-1], open_)
+            open_, cut = _starts(av[-1], open_, classes)
             closed |= cut
         elif op is _sre_parse.BRANCH:
             grown: set = set()
             for alt in av[1]:
-                o, cut = _starts(alt, open_)
+                o, cut = _starts(alt, open_, classes)
                 grown |= o
                 closed |= cut
             open_ = grown
         elif op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT):
             lo, hi, sub = av
-            once, cut = _starts(sub, open_)
+            once, cut = _starts(sub, open_, classes)
             closed |= cut
             if hi == 1:  # x? or x{1}: skipped (when it may be) or once, then the sequence goes on
                 open_ = once | (open_ if lo == 0 else set())
@@ -465,11 +469,12 @@ def _starts(items, open_: set) -> tuple[set, set]:
     return open_, closed
 
 
-def literal_starts(fragment: str, flags: int = re.IGNORECASE):
+def literal_starts(fragment: str, flags: int = re.IGNORECASE, classes: bool = False):
     """Literals, lowercased, of which every match of the regex `fragment` starts with one (zero-width
     assertions are looked through, optional parts give one start each way; none is the prefix of
-    another), or None when some match may start with fewer than ``MIN_LITERAL`` literal characters."""
-    open_, closed = _starts(_sre_parse.parse(fragment, flags), {""})
+    another), or None when some match may start with fewer than ``MIN_LITERAL`` literal characters.
+    With `classes`, a small class of single characters gives one start each (``[Ss]ûreté``: "sûreté")."""
+    open_, closed = _starts(_sre_parse.parse(fragment, flags), {""}, classes)
     starts = {screen_text(s) for s in open_ | closed}
     if not starts or any(len(s) < MIN_LITERAL for s in starts):
         return None
