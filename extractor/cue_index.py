@@ -14,11 +14,17 @@ always runs.
   (regexes searched around every candidate: the organization and count features)
 - ``doc_low(doc, text)``: the screened text of a spaCy ``Doc``, computed once per document and shared by
   the components that ask for it.
+
+One pass per text for all of them: every index registers its literals in one automaton of the process
+(``_SHARED``); the first index that reads a screened text walks it once, and every other index of every
+component reads where its own literals occur from that pass (``shared_hits``) instead of walking the text
+with an automaton of its own. Which literals occur where is the same either way, so are the answers.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_right
 from typing import Hashable, Iterable
 
@@ -83,12 +89,17 @@ class Screen:
         self.always = any(len(c) < MIN_LITERAL for c in cores)
         self.cores = tuple(sorted(cores, key=lambda c: (-len(c), c)))
         self._automaton = _automaton(self.cores)
+        if not self.always:
+            _SHARED.register(self.cores)
 
     def may_match(self, low: str) -> bool:
         if self.always:
             return True
         if not self.cores:
             return False
+        hits = _SHARED.cached(low)  # the text walked already by the shared pass: read it
+        if hits is not None:
+            return any(c in hits for c in self.cores)
         for _ in self._automaton.iter(low):
             return True
         return False
@@ -103,6 +114,79 @@ def _automaton(words: Iterable[str]):
     if len(auto):
         auto.make_automaton()
     return auto
+
+
+class _SharedPass:
+    """The literals of every index of this process in one automaton. `hits(low)`: {literal: the ends of its
+    occurrences in `low`, ascending}, walked once for the last text asked (the same ``str`` object: the
+    components share one screened text per document through ``doc_low``) and read by every index."""
+
+    def __init__(self):
+        self._words: set = set()
+        self._auto = None
+        self._last = None  # (low, automaton, hits) of the last text walked
+        self._lock = threading.Lock()
+
+    def register(self, words: Iterable[str]) -> None:
+        with self._lock:
+            new = {w for w in words if w} - self._words
+            if new:
+                self._words |= new
+                self._auto = None  # rebuilt, with the new literals, on the next pass
+
+    def _automaton(self):
+        auto = self._auto
+        if auto is None:
+            with self._lock:
+                if self._auto is None:
+                    self._auto = _automaton(self._words)
+                auto = self._auto
+        return auto
+
+    def cached(self, low: str):
+        """The hits of `low` when it was walked already (None otherwise: nothing is walked)."""
+        kept = getattr(low, "walked", None)  # a document's screened text (doc_low) keeps its own
+        if kept is not None and kept[0] is self._auto:
+            return kept[1]
+        last = self._last
+        if last is not None and last[0] is low and last[1] is self._auto:
+            return last[2]
+        return None
+
+    def hits(self, low: str) -> dict:
+        found = self.cached(low)
+        if found is not None:
+            return found
+        auto = self._automaton()
+        found: dict = {}
+        if len(auto):
+            get = found.get
+            for end, lit in auto.iter(low):
+                ends = get(lit)
+                if ends is None:
+                    found[lit] = [end]
+                else:
+                    ends.append(end)
+        if isinstance(low, _Screened):
+            low.walked = (auto, found)
+        else:
+            self._last = (low, auto, found)
+        return found
+
+
+_SHARED = _SharedPass()
+
+
+def shared_hits(low: str) -> dict:
+    """{literal: ends of its occurrences} in the screened text `low`, for every literal an index registered."""
+    return _SHARED.hits(low)
+
+
+def _present(hits: dict, mine) -> list:
+    """(literal, ends) of the literals of `mine` (a dict or set) that occur in `hits`."""
+    if len(mine) < len(hits):
+        return [(lit, hits[lit]) for lit in mine if lit in hits]
+    return [(lit, ends) for lit, ends in hits.items() if lit in mine]
 
 
 def _keys_by_literal(regexes: Iterable[tuple[Hashable, str, int]]) -> tuple[set, dict[str, list]]:
@@ -124,21 +208,28 @@ class CueIndex:
 
     def __init__(self, regexes: Iterable[tuple[Hashable, str, int]]):
         self.always, self.keys_of = _keys_by_literal(regexes)
-        self._auto = _automaton(self.keys_of)
+        _SHARED.register(self.keys_of)
 
     def candidates(self, low: str) -> set:
         found = set(self.always)
         if self.keys_of:
-            for core in {core for _, core in self._auto.iter(low)}:
+            for core, _ in _present(_SHARED.hits(low), self.keys_of):
                 found.update(self.keys_of[core])
         return found
 
 
+class _Screened(str):
+    """A document's screened text, which keeps the shared pass over it (``walked``: (automaton, hits))."""
+
+    walked = None
+
+
 def doc_low(doc, text: str) -> str:
-    """screen_text of `text`, the document's text, once per spaCy Doc (kept in its user_data)."""
+    """screen_text of `text`, the document's text, once per spaCy Doc (kept in its user_data), with the
+    shared pass over it once walked."""
     low = doc.user_data.get("cue_index.low")
     if low is None:
-        low = doc.user_data["cue_index.low"] = screen_text(text)
+        low = doc.user_data["cue_index.low"] = _Screened(screen_text(text))
     return low
 
 
@@ -197,9 +288,10 @@ class AlternationIndex:
 
     The whole regex, at each position, takes the first alternative (followed by `tail`) that matches
     there, then goes on after the match. Here every alternative is its own regex
-    ``head(?:alt)tail``: one that starts with a literal of ``MIN_LITERAL`` characters is tried only
-    where one automaton pass over `low` finds that literal; another runs (searched at every
-    position) only when one of its ``literal_core`` literals occurs, or always when it has none. At
+    ``head(?:alt)tail``: one whose every match starts with one of its ``literal_starts`` (``MIN_LITERAL``
+    characters or more) is tried only where the shared pass over `low` finds one of them; another runs
+    (searched at every position) only when one of its ``literal_core`` literals occurs, or always when
+    it has none. At
     each start the first alternative that matches wins, and the starts are walked as the whole regex
     walks them. An alternative that cannot match at a position changes no attempt there, so the matches
     are the same."""
@@ -217,9 +309,10 @@ class AlternationIndex:
         self.screened: dict[str, list[int]] = {}  # literal -> the alternatives searched when it occurs
         self.always: list[int] = []
         for k, alt in enumerate(self.alts):
-            prefix = literal_prefix(alt, rx.flags)
-            if len(prefix) >= MIN_LITERAL:
-                self.anchored.setdefault(prefix, []).append(k)
+            starts = literal_starts(alt, rx.flags, classes=True)  # the literals its matches start with
+            if starts is not None:
+                for start in sorted(starts):
+                    self.anchored.setdefault(start, []).append(k)
                 continue
             cores = literal_core(alt, rx.flags)
             if any(len(c) < MIN_LITERAL for c in cores):
@@ -227,7 +320,8 @@ class AlternationIndex:
             else:
                 for core in cores:
                     self.screened.setdefault(core, []).append(k)
-        self._auto = _automaton(set(self.anchored) | set(self.screened))
+        self._lits = set(self.anchored) | set(self.screened)
+        _SHARED.register(self._lits)
         self._one: dict[int, re.Pattern] = {}
 
     def one(self, k: int) -> re.Pattern:
@@ -241,19 +335,25 @@ class AlternationIndex:
         """The matches of the whole regex in `text` (`low`: its ``screen_text``), in order."""
         at: dict[int, tuple[int, re.Match]] = {}  # start -> (first alternative matching there, its match)
         searched = set(self.always)
-        if len(self._auto):
-            for end, lit in self._auto.iter(low):
-                ks = self.anchored.get(lit)
+        if self._lits:
+            # which alternative wins at a start does not depend on the order the starts are met in: the
+            # lowest that matches there
+            anchored, screened, one = self.anchored, self.screened, self._one
+            for lit, ends in _present(_SHARED.hits(low), self._lits):
+                ks = anchored.get(lit)
                 if ks:
-                    start = end - len(lit) + 1
-                    for k in ks:
-                        if start in at and at[start][0] < k:
-                            break
-                        m = self.one(k).match(text, start)
-                        if m is not None:
-                            at[start] = (k, m)
-                            break
-                more = self.screened.get(lit)
+                    back = len(lit) - 1
+                    for end in ends:
+                        start = end - back
+                        for k in ks:
+                            if start in at and at[start][0] < k:
+                                break
+                            rx = one.get(k) or self.one(k)
+                            m = rx.match(text, start)
+                            if m is not None:
+                                at[start] = (k, m)
+                                break
+                more = screened.get(lit)
                 if more:
                     searched.update(more)
         for k in searched:
@@ -285,14 +385,16 @@ class WindowScreen:
     def __init__(self, regexes: Iterable[tuple[Hashable, str, int]]):
         self.always, self.keys_of = _keys_by_literal(regexes)
         self.keys = self.always | {k for ks in self.keys_of.values() for k in ks}
-        self._auto = _automaton(self.keys_of)
+        _SHARED.register(self.keys_of)
 
     def spots(self, low: str) -> "Spots":
         found: dict = {}
         if self.keys_of:
-            for last, core in self._auto.iter(low):
+            for core, ends in _present(_SHARED.hits(low), self.keys_of):
+                n = len(core)
+                places = [(last + 1, last + 1 - n) for last in ends]
                 for key in self.keys_of[core]:
-                    found.setdefault(key, []).append((last + 1, last + 1 - len(core)))
+                    found.setdefault(key, []).extend(places)
         return Spots(self, found)
 
 
@@ -322,11 +424,13 @@ class Spots:
 
 
 _STARTS_OPEN_LIMIT = 64  # open paths beyond this are cut where they are (a shorter start is still a start)
+_STARTS_CLASS_LIMIT = 4  # a class of at most this many single characters is followed through, each as a start
 
 
-def _starts(items, open_: set) -> tuple[set, set]:
+def _starts(items, open_: set, classes: bool = False) -> tuple[set, set]:
     """The literal starts of the parsed sequence `items` after each of the strings `open_`: (the strings
-    still growing at its end, the strings cut inside it). Every match starts with one of them."""
+    still growing at its end, the strings cut inside it). Every match starts with one of them. With
+    `classes`, a class of at most _STARTS_CLASS_LIMIT single characters goes on as one start each."""
     closed: set = set()
     for op, av in items:
         if not open_:
@@ -335,19 +439,21 @@ def _starts(items, open_: set) -> tuple[set, set]:
             open_ = {s + chr(av) for s in open_}
         elif op in (_sre_parse.AT, _sre_parse.ASSERT, _sre_parse.ASSERT_NOT):
             continue  # zero-width: the next character is still the next one of the match
+        elif (classes and op is _sre_parse.IN and 0 < len(av) <= _STARTS_CLASS_LIMIT and all(o is _sre_parse.LITERAL for o, _ in av)):
+            open_ = {s + chr(c) for s in open_ for _, c in av}  # a class of a few characters: one start each ([Ss], ['’])
         elif op is _sre_parse.SUBPATTERN:
-            open_, cut = _starts(av[-1], open_)
+            open_, cut = _starts(av[-1], open_, classes)
             closed |= cut
         elif op is _sre_parse.BRANCH:
             grown: set = set()
             for alt in av[1]:
-                o, cut = _starts(alt, open_)
+                o, cut = _starts(alt, open_, classes)
                 grown |= o
                 closed |= cut
             open_ = grown
         elif op in (_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT):
             lo, hi, sub = av
-            once, cut = _starts(sub, open_)
+            once, cut = _starts(sub, open_, classes)
             closed |= cut
             if hi == 1:  # x? or x{1}: skipped (when it may be) or once, then the sequence goes on
                 open_ = once | (open_ if lo == 0 else set())
@@ -363,11 +469,12 @@ def _starts(items, open_: set) -> tuple[set, set]:
     return open_, closed
 
 
-def literal_starts(fragment: str, flags: int = re.IGNORECASE):
+def literal_starts(fragment: str, flags: int = re.IGNORECASE, classes: bool = False):
     """Literals, lowercased, of which every match of the regex `fragment` starts with one (zero-width
     assertions are looked through, optional parts give one start each way; none is the prefix of
-    another), or None when some match may start with fewer than ``MIN_LITERAL`` literal characters."""
-    open_, closed = _starts(_sre_parse.parse(fragment, flags), {""})
+    another), or None when some match may start with fewer than ``MIN_LITERAL`` literal characters.
+    With `classes`, a small class of single characters gives one start each (``[Ss]ûreté``: "sûreté")."""
+    open_, closed = _starts(_sre_parse.parse(fragment, flags), {""}, classes)
     starts = {screen_text(s) for s in open_ | closed}
     if not starts or any(len(s) < MIN_LITERAL for s in starts):
         return None
@@ -406,22 +513,22 @@ class StartIndex:
             else:
                 for core in cores:
                     self.screened.setdefault(core, []).append(key)
-        import ahocorasick
-
-        self._auto = ahocorasick.Automaton()
-        for word in sorted(set(self.anchored) | set(self.screened)):
-            self._auto.add_word(word, (len(word), tuple(self.anchored.get(word, ())), tuple(self.screened.get(word, ()))))
-        if len(self._auto):
-            self._auto.make_automaton()
+        self._lits = set(self.anchored) | set(self.screened)
+        _SHARED.register(self._lits)
 
     def finditer(self, text: str, low: str) -> dict:
         """{key: its regex's matches in `text`, in order} for the keys with a match (`low`: ``screen_text(text)``)."""
         tries: dict = {}
         searched = set(self.always)
-        if len(self._auto):
-            for end, (n, keys, more) in self._auto.iter(low):
-                for key in keys:
-                    tries.setdefault(key, []).append(end - n + 1)
+        if self._lits:
+            for lit, ends in _present(_SHARED.hits(low), self._lits):
+                keys = self.anchored.get(lit)
+                if keys:
+                    back = len(lit) - 1
+                    starts = [end - back for end in ends]
+                    for key in keys:
+                        tries.setdefault(key, []).extend(starts)
+                more = self.screened.get(lit)
                 if more:
                     searched.update(more)
         out: dict = {}

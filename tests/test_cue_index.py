@@ -81,7 +81,8 @@ def test_alternation_index_tries_only_the_alternatives_that_can_match():
     rx = re.compile(r"(?<!\w)(?:(?P<g0>commission\s+d'accès)|(?P<g1>commission)|(?P<g2>CAI)|(?P<g3>[Ss]ûreté))(?!\w)",
                     re.IGNORECASE)
     index = AlternationIndex(rx, r"(?<!\w)", r"(?!\w)")
-    assert index.anchored == {"commission": [0, 1], "cai": [2]} and index.screened == {"ûreté": [3]}
+    # a class of a few characters is followed through: [Ss]ûreté starts with "sûreté"
+    assert index.anchored == {"commission": [0, 1], "cai": [2], "sûreté": [3]} and index.screened == {}
     text = "La Commission d'accès, la CAI, la commission et la Sûreté; Commissions, CAIS."
     found = index.finditer(text, screen_text(text))
     assert [(m.span(), m.lastgroup) for m in found] == [(m.span(), m.lastgroup) for m in rx.finditer(text)]
@@ -89,6 +90,12 @@ def test_alternation_index_tries_only_the_alternatives_that_can_match():
     assert set(index._one) == {0, 1, 2, 3}  # every alternative had a literal in the text
     index.finditer("rien", "rien")
     assert index.finditer("Rien à signaler", "rien à signaler") == []
+    # an alternative with no literal start is searched whole where its literal occurs
+    rx = re.compile(r"(?<!\w)(?:\w?ûreté|[a-z]+ission|CAI)(?!\w)", re.IGNORECASE)
+    index = AlternationIndex(rx, r"(?<!\w)", r"(?!\w)")
+    assert index.anchored == {"cai": [2]} and index.screened == {"ûreté": [0], "ission": [1]}
+    found = index.finditer(text, screen_text(text))
+    assert [m.span() for m in found] == [m.span() for m in rx.finditer(text)] and len(found) == 4
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
