@@ -83,6 +83,9 @@ class CountRules:
             self.unit_case[row["pattern"].lower()] = row["pattern"][:1].isupper()
         unit_alt = alternation(tuple(re.escape(r["pattern"]) for r in units), re.IGNORECASE, False).pattern
         self.unit_only = re.compile(rf"({unit_alt})(?![\w])", re.IGNORECASE)
+        # "about 2,300 of them", "2 300 d'entre eux": a figure whose unit is the group named before it
+        of_them = cw.get("of_them") or []
+        self.of_them = re.compile(rf"\s{{0,2}}{_alt(of_them)}", re.IGNORECASE) if of_them else None
         fillers = "|".join(sorted((re.escape(f) for f in nums["fillers"]), key=len, reverse=True))
         self.after_re = re.compile(
             rf"(?<!\s)\s{{0,3}}(?:(?:{fillers})(?:\s{{1,3}}|(?<=['’])))?((?:(?:{fillers}|(?-i:[A-ZÉ])[\w’'-]{{1,30}}|\((?-i:[A-Z]{{2,6}})\)|(?-i:[a-zàâçéèêëîïôûù][\w’'-]{{0,30}}))\s{{1,3}}){{0,4}}?)({unit_alt})(?![\w])",

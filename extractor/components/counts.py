@@ -195,6 +195,11 @@ class CountsComponent:
                 if bm:
                     unit, unit_class = r.unit_of.get(bm.group(1).lower(), (None, None))
                     end = _BRACKET_CLOSE.match(text, num_end).end()
+            if unit_class is None and not um and not bracketed and r.of_them is not None and r.of_them.match(text, num_end):
+                group = self._group_before(text, lo, num_start)
+                if group is not None:
+                    unit, unit_class = r.unit_of.get(group.lower(), (None, None))
+                    end = r.of_them.match(text, num_end).end()
             if unit_class is None and not um:
                 bm = r.before_re.search(text[max(lo, num_start - 120):num_start])
                 if bm:
@@ -217,6 +222,8 @@ class CountsComponent:
                 if qm:
                     qualifier, qstart = q, num_start - (len(pre) - qm.start())
                     break
+            if qualifier != "exact" and r.data_of.search(text[max(lo, num_start - 45):num_start]):
+                qualifier, qstart = "exact", num_start  # "information about 1,900 clients": the cue's own word, no qualifier
             if qualifier == "exact" and r.or_more.match(text, end):
                 qualifier = "at_least"
             if kind == "approx_noun":
@@ -227,6 +234,14 @@ class CountsComponent:
         out.sort(key=lambda c: c.num_start)
         out = self._dedupe(out)
         return out
+
+    def _group_before(self, text: str, lo: int, at: int) -> Optional[str]:
+        """The last unit noun standing as a word between `lo` and `at`: the group "of them" refers to."""
+        last = None
+        for u in self.rules.unit_only.finditer(text, lo, at):
+            if u.start() == 0 or not (text[u.start() - 1].isalnum() or text[u.start() - 1] == "_"):
+                last = u
+        return None if last is None else last.group(1)
 
     def _dedupe(self, cands: list[CountCandidate]) -> list[CountCandidate]:
         """A bracketed figure restating the one before it ("deux mille (2 000) clients") is one mention."""

@@ -116,7 +116,7 @@ def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
     surface = text[start:end]
     m = lead_articles().match(surface)
     # a capitalized article inside a sentence belongs to the name ("La Place 0-5", "Le Devoir")
-    sentence_start = start == 0 or text[max(0, start - 2):start].strip() in ("", ".", "»", '"', ":", "-", "–")
+    sentence_start = start == 0 or text[start - 1] == "\n" or text[max(0, start - 2):start].strip() in ("", ".", "»", '"', ":", "-", "–")
     if m and m.end() < len(surface) and (surface[:1].islower() or sentence_start):
         start += m.end()
     while end > start and (text[end - 1] in " ,.;:’'" or text[start:end].endswith(("’s", "'s"))):
@@ -125,6 +125,27 @@ def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
     if len(s) < 2 or "\n" in s or not any(ch.isupper() for ch in s[:3] + s) or re.search(r"[a-zé]{2}\. [A-Z]", s):
         return None  # a span running over a sentence end is two names, not one
     return s, start, end
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The pieces of text[start:end] between its line breaks (the whole span when it has none)."""
+    out, lo = [], start
+    while True:
+        nl = text.find("\n", lo, end)
+        if nl < 0:
+            out.append((lo, end))
+            return out
+        if nl > lo:
+            out.append((lo, nl))
+        lo = nl + 1
+
+
+def _proper_name(s: str) -> bool:
+    """Two words or more, each capitalized or a short link word ("Lakeshore Transit", "Caisse de Lévis"); not a
+    sentence's first words ("Vous avez perdu") nor a lone word ("Notification")."""
+    ws = s.split()
+    return len(ws) >= 2 and ws[0][:1].isupper() and ws[-1][:1].isupper() and all(
+        w[:1].isupper() or w[:1].isdigit() or (w.islower() and len(w) <= 3) for w in ws)
 
 
 class Candidates:
@@ -137,9 +158,15 @@ class Candidates:
             weight = LABEL_WEIGHT.get(ent.label_)
             if weight is None:
                 continue
-            c = _clean(text, ent.start_char, ent.end_char)
-            if c:
-                out.append(Mention(c[0], c[1], c[2], "ner", weight))
+            # an entity that runs over a line break ("CREDIT/Name\n\nAcme Corp": a caption's credit, then the
+            # organization that opens the paragraph) keeps its last line when that line reads as a proper name
+            pieces = _lines(text, ent.start_char, ent.end_char)
+            if len(pieces) > 1:
+                pieces = [p for p in pieces[-1:] if _proper_name(text[p[0]:p[1]])]
+            for lo, hi in pieces:
+                c = _clean(text, lo, hi)
+                if c:
+                    out.append(Mention(c[0], c[1], c[2], "ner", weight))
         low = doc_low(doc, text)
         bodies = bodies_index()
         if bodies is not None:
@@ -257,10 +284,13 @@ class Candidates:
                 words = key.split()
                 for g in groups.values():
                     gw = g.key.split()
-                    if len(words) < len(gw) and _contains(gw, words) and not (len(words) == 1 and len(words[0]) <= 3):
+                    # a single generic word ("Centre", "Ville" on a line of its own) names no one: it joins no group
+                    if len(words) < len(gw) and _contains(gw, words) and not (len(words) == 1 and (len(words[0]) <= 3 or words[0] in self.rules.generic)):
                         target = g
                         break
             if target is None:
+                if len(words) == 1 and words[0] in self.rules.generic:
+                    continue  # ... nor a group of its own: no organization is called "Ville" or "Company"
                 target = groups[key] = Group(key)
             target.mentions.append(m)
         return list(groups.values())

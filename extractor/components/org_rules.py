@@ -102,7 +102,10 @@ class OrgRules:
         self.patterns = [re.compile(p) for p in dict.fromkeys(r["pattern"] for r in rows)]
         # which patterns can match a text (their literals occur): most of them never run on a document
         self.pattern_index = CueIndex((k, rx.pattern, rx.flags) for k, rx in enumerate(self.patterns))
-        org = c["organization"]
+        # cues.json's organization cues, plus those of the language's organization.json ("more_left_cues", "more_right_cues")
+        org = dict(c["organization"])
+        for side in ("left_cues", "right_cues"):
+            org[side] = list(org[side]) + list(words(lang).get(f"more_{side}", []))
         arts = "|".join(_longest_first(all_words("articles")))
         self.left = re.compile(rf"(?:{'|'.join(sorted(org['left_cues'], key=len, reverse=True))})\s*(?:(?:{arts})\s*)?$", re.IGNORECASE)
         self.right = re.compile(rf"^\s*(?:,[^,]{{0,60}},\s*)?(?:{'|'.join(sorted(org['right_cues'], key=len, reverse=True))})\b", re.IGNORECASE)

@@ -221,7 +221,7 @@ class OrganizationComponent(Candidates):
         names, seen = [], {fold(name, drop_articles=False)} | {fold(n, drop_articles=False) for n in best.run_ons()}
         for m in sorted(best.mentions, key=lambda m: m.start):
             key = fold(m.text, drop_articles=False)
-            if key not in seen and m.text != best.acronym and not m.text.isupper():
+            if key not in seen and m.text != best.acronym and not m.text.isupper() and not self._generic(m.text):
                 seen.add(key)
                 names.append(m.text)
         if best.acronym is None:
