@@ -195,11 +195,12 @@ class CountsComponent:
                 if bm:
                     unit, unit_class = r.unit_of.get(bm.group(1).lower(), (None, None))
                     end = _BRACKET_CLOSE.match(text, num_end).end()
-            if unit_class is None and not um and not bracketed and r.of_them is not None and r.of_them.match(text, num_end):
+            of_them = None if unit_class is not None or um or bracketed or r.of_them is None else r.of_them.match(text, num_end)
+            if of_them:
                 group = self._group_before(text, lo, num_start)
                 if group is not None:
                     unit, unit_class = r.unit_of.get(group.lower(), (None, None))
-                    end = r.of_them.match(text, num_end).end()
+                    end = of_them.end()
             if unit_class is None and not um:
                 bm = r.before_re.search(text[max(lo, num_start - 120):num_start])
                 if bm:

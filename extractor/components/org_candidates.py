@@ -127,19 +127,6 @@ def _clean(text: str, start: int, end: int) -> Optional[tuple[str, int, int]]:
     return s, start, end
 
 
-def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The pieces of text[start:end] between its line breaks (the whole span when it has none)."""
-    out, lo = [], start
-    while True:
-        nl = text.find("\n", lo, end)
-        if nl < 0:
-            out.append((lo, end))
-            return out
-        if nl > lo:
-            out.append((lo, nl))
-        lo = nl + 1
-
-
 def _proper_name(s: str) -> bool:
     """Two words or more, each capitalized or a short link word ("Lakeshore Transit", "Caisse de Lévis"); not a
     sentence's first words ("Vous avez perdu") nor a lone word ("Notification")."""
@@ -160,13 +147,15 @@ class Candidates:
                 continue
             # an entity that runs over a line break ("CREDIT/Name\n\nAcme Corp": a caption's credit, then the
             # organization that opens the paragraph) keeps its last line when that line reads as a proper name
-            pieces = _lines(text, ent.start_char, ent.end_char)
-            if len(pieces) > 1:
-                pieces = [p for p in pieces[-1:] if _proper_name(text[p[0]:p[1]])]
-            for lo, hi in pieces:
-                c = _clean(text, lo, hi)
-                if c:
-                    out.append(Mention(c[0], c[1], c[2], "ner", weight))
+            start, end = ent.start_char, ent.end_char
+            nl = text.rfind("\n", start, end)
+            if nl >= 0:
+                start = nl + 1
+                if not _proper_name(text[start:end]):
+                    continue
+            c = _clean(text, start, end)
+            if c:
+                out.append(Mention(c[0], c[1], c[2], "ner", weight))
         low = doc_low(doc, text)
         bodies = bodies_index()
         if bodies is not None:
@@ -282,15 +271,14 @@ class Candidates:
                     target.acronym = target.acronym or m.text
             if target is None:
                 words = key.split()
+                if len(words) == 1 and words[0] in self.rules.generic:
+                    continue  # a single generic word ("Centre", "Ville" on a line of its own) names no one
                 for g in groups.values():
                     gw = g.key.split()
-                    # a single generic word ("Centre", "Ville" on a line of its own) names no one: it joins no group
-                    if len(words) < len(gw) and _contains(gw, words) and not (len(words) == 1 and (len(words[0]) <= 3 or words[0] in self.rules.generic)):
+                    if len(words) < len(gw) and _contains(gw, words) and not (len(words) == 1 and len(words[0]) <= 3):
                         target = g
                         break
             if target is None:
-                if len(words) == 1 and words[0] in self.rules.generic:
-                    continue  # ... nor a group of its own: no organization is called "Ville" or "Company"
                 target = groups[key] = Group(key)
             target.mentions.append(m)
         return list(groups.values())
