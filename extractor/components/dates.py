@@ -40,6 +40,7 @@ FEATURES = (
 CLAIM = 30  # a cue this close before a date (characters) dates that phrase, not an earlier one
 SAME_DAY_NEAR = 80  # how far (characters) a role cue makes a same-day marker that role's ("noticed within minutes")
 META_NEAR = 40  # a cross-reference cue this close before a date (characters) makes it the date of no event
+QUOTE_NEAR = 12  # a reporting word this close to a date (characters) makes it the date of a statement only
 SAME_DAY_REACH = 700  # how far after a date (characters, no other date between) a same-day marker refers to it
 NONE = "none"
 SPAN_ROLES = ("incident",)  # the roles a stated range spans: a day that ends the range is no day of theirs
@@ -162,9 +163,10 @@ class DatesComponent:
         cues_ = _Cues(text, doc_low(doc, text), r)
         values = Counter(p.value for p, _ in cands)
         starts = sorted(p.start for p, _ in cands)
-        # the dates of events: a cross-reference's or a caption's date ("first reported on Oct. 3") dates none, so a
-        # same-day marker after it ("detected within hours") refers to the event dated before it
-        events = sorted(p.start for p, _ in cands if not self._meta(text, cues_, p))
+        # the dates of events: a cross-reference's or a caption's date ("first reported on Oct. 3") dates none, nor
+        # does a date that only dates a quote ("the registrar said Tuesday", "a-t-il déclaré lundi"), so a same-day
+        # marker after it ("detected within hours", "aware of it on the day it happened") refers to the event before
+        events = sorted(p.start for p, _ in cands if not self._meta(text, cues_, p) and not self._quoted(text, cues_, p))
         distinct = sorted(values)
         n = max(len(text), 1)
         for p, m in cands:
@@ -283,6 +285,16 @@ class DatesComponent:
         line_hi = text.find("\n", e, e + 700)
         line_hi = min(len(text), e + 700) if line_hi < 0 else line_hi
         return line_hi - line_lo < 700 and next(cues_.family_in("caption", line_lo, line_hi), None) is not None
+
+    @staticmethod
+    def _quoted(text: str, cues_: "_Cues", p: DatePhrase) -> bool:
+        """Whether a date phrase dates a statement and nothing else: a reporting word right before it ("said
+        Tuesday", "said on Tuesday", "a déclaré lundi") or right after it ("Monday said")."""
+        s, e = p.start, p.end
+        if any(text[fe:s].strip(" ,").lower() in ("", "on", "le", "ce")
+               for _, fe in cues_.family_in("report", max(0, s - QUOTE_NEAR), s)):
+            return True
+        return next(cues_.family_in("report", e, min(len(text), e + QUOTE_NEAR)), (None, None))[0] in (e, e + 1)
 
     # -- choice ----------------------------------------------------------------------------
 
